@@ -1,0 +1,44 @@
+// perc — RFC 7714 §8.1 / §9.1 AEAD nonces (IVs).
+#pragma once
+
+#include <perc/bytes.hpp>
+
+#include <array>
+#include <cstdint>
+#include <span>
+
+namespace perc {
+
+using aead_nonce = std::array<std::uint8_t, 12>;
+
+/// RFC 7714 §8.1: IV = session_salt XOR (00 00 ‖ SSRC ‖ ROC ‖ SEQ).
+/// ```
+///  octet: 0  1  2  3  4  5  6  7  8  9  10 11
+///        |00|00|   SSRC    |    ROC    | SEQ |
+///   XOR  |      12-octet SRTP session salt   |
+/// ```
+constexpr aead_nonce srtp_aead_nonce(std::span<const std::uint8_t, 12> session_salt,
+                                     std::uint32_t ssrc, std::uint32_t roc,
+                                     std::uint16_t seq) noexcept
+{
+    aead_nonce n{};
+    store_be32(n.data() + 2, ssrc);
+    store_be32(n.data() + 6, roc);
+    store_be16(n.data() + 10, seq);
+    for (std::size_t i = 0; i < 12; ++i) n[i] = static_cast<std::uint8_t>(n[i] ^ session_salt[i]);
+    return n;
+}
+
+/// RFC 7714 §9.1: IV = session_salt XOR (00 00 ‖ SSRC ‖ 00 00 ‖ 0 ‖ SRTCP index(31)).
+/// The E flag is not part of the IV.
+constexpr aead_nonce srtcp_aead_nonce(std::span<const std::uint8_t, 12> session_salt,
+                                      std::uint32_t ssrc, std::uint32_t srtcp_index) noexcept
+{
+    aead_nonce n{};
+    store_be32(n.data() + 2, ssrc);
+    store_be32(n.data() + 8, srtcp_index & 0x7FFFFFFFu);
+    for (std::size_t i = 0; i < 12; ++i) n[i] = static_cast<std::uint8_t>(n[i] ^ session_salt[i]);
+    return n;
+}
+
+} // namespace perc

@@ -1,0 +1,211 @@
+// perc — Botan 2 backend: AES-GCM (NIST SP 800-38D) as an aead_cipher, built from Botan's
+// AES and GHASH so that open() verifies before it decrypts, throws nothing and allocates nothing.
+#pragma once
+
+#include <perc/bytes.hpp>
+#include <perc/concepts.hpp>
+#include <perc/errc.hpp>
+#include <perc/secret_bytes.hpp>
+#include <perc/suites.hpp>
+
+#include <botan/aes.h>
+#include <botan/ghash.h>
+#include <botan/secmem.h>
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <type_traits>
+
+namespace perc::botan {
+
+/// AES-GCM with a 12-octet nonce and a 16-octet tag, for Suite = aead_aes_128_gcm or
+/// aead_aes_256_gcm.
+///
+/// Why not Botan's GCM_Mode: its finish() appends the tag to a secure_vector (a heap
+/// allocation per packet) and, on a bad tag, throws after leaving unverified plaintext in the
+/// buffer. Here open() computes GHASH over the ciphertext first, compares tags in constant
+/// time, and only then runs the counter mode — the input is never touched on failure and a
+/// forged packet costs one GHASH, not an exception. The price is that this uses Botan 2's
+/// public GHASH class, which Botan 3 makes internal (a Botan 3 adapter would decrypt into
+/// scratch and wipe it on failure).
+///
+/// Allocation: set_key only. Thread safety: distinct objects safe; one object is not.
+template <class Suite>
+class aead_gcm {
+    using aes_type = std::conditional_t<Suite::key_size == 16, Botan::AES_128, Botan::AES_256>;
+    static constexpr std::size_t batch_blocks = 16; // keystream blocks per AES call
+
+public:
+    using suite = Suite;
+    static constexpr std::size_t key_size = Suite::key_size;
+    static constexpr std::size_t nonce_size = 12;
+    static constexpr std::size_t tag_size = 16;
+
+    aead_gcm() noexcept = default;
+    aead_gcm(aead_gcm&&) noexcept = default;
+    aead_gcm& operator=(aead_gcm&&) noexcept = default;
+    aead_gcm(const aead_gcm&) = delete;
+    aead_gcm& operator=(const aead_gcm&) = delete;
+    ~aead_gcm() = default; // Botan wipes its key schedules (secure_vector)
+
+    /// Installs `key`: AES key schedule and H = AES_K(0^128) for GHASH.
+    /// Errors: backend_failure (allocation or Botan error; the object then has no key).
+    errc set_key(std::span<const std::uint8_t, key_size> key) noexcept
+    {
+        try {
+            auto aes = std::make_unique<aes_type>();
+            aes->set_key(key.data(), key.size());
+            std::uint8_t h[16] = {};
+            scoped_wipe wipe_h{h};
+            aes->encrypt(h);
+            auto ghash = std::make_unique<Botan::GHASH>();
+            ghash->set_key(h, sizeof h);
+            Botan::secure_vector<std::uint8_t> acc(16);
+            aes_ = std::move(aes);
+            ghash_ = std::move(ghash);
+            acc_ = std::move(acc);
+            return errc::ok;
+        } catch (...) {
+            aes_.reset();
+            ghash_.reset();
+            return errc::backend_failure;
+        }
+    }
+
+    bool has_key() const noexcept { return aes_ != nullptr; }
+
+    /// out = CTR(in), tag = GHASH(aad, out) ⊕ AES_K(J0).
+    /// `out` has in.size() octets and is either `in` itself or disjoint from it.
+    /// Errors: no_key, invalid_argument (size), buffer_overlap, backend_failure.
+    errc seal(std::span<const std::uint8_t, nonce_size> nonce, aad_view aad, bytes_view in,
+              bytes_span out, std::span<std::uint8_t, tag_size> tag) noexcept
+    {
+        if (!aes_) return errc::no_key;
+        if (out.size() != in.size()) return errc::invalid_argument;
+        if (!in_place_or_disjoint(in, out)) return errc::buffer_overlap;
+        try {
+            std::uint8_t ks[16 * batch_blocks];
+            scoped_wipe wipe_ks{ks};
+            // First batch: block 0 is J0 = IV ‖ 1 (tag mask), then IV ‖ 2, IV ‖ 3, ...
+            const std::size_t first = first_batch(nonce, ks, in.size());
+            xor_keystream(nonce, ks, first, in, out);
+            std::uint8_t s[16];
+            ghash(aad, out, s);
+            for (std::size_t i = 0; i < 16; ++i) tag[i] = static_cast<std::uint8_t>(s[i] ^ ks[i]);
+            return errc::ok;
+        } catch (...) {
+            return errc::backend_failure;
+        }
+    }
+
+    /// Verifies `tag` over aad ‖ in; only if it matches, out = CTR(in).
+    /// On errc::auth_failed nothing has been written to `out`.
+    /// Errors: no_key, invalid_argument, buffer_overlap, auth_failed, backend_failure.
+    errc open(std::span<const std::uint8_t, nonce_size> nonce, aad_view aad, bytes_view in,
+              std::span<const std::uint8_t, tag_size> tag, bytes_span out) noexcept
+    {
+        if (!aes_) return errc::no_key;
+        if (out.size() != in.size()) return errc::invalid_argument;
+        if (!in_place_or_disjoint(in, out)) return errc::buffer_overlap;
+        try {
+            std::uint8_t ks[16 * batch_blocks];
+            scoped_wipe wipe_ks{ks};
+            const std::size_t first = first_batch(nonce, ks, in.size());
+            std::uint8_t s[16];
+            ghash(aad, in, s);
+            for (std::size_t i = 0; i < 16; ++i) s[i] = static_cast<std::uint8_t>(s[i] ^ ks[i]);
+            if (!ct_equal(s, tag)) return errc::auth_failed; // RFC 7714 §5.3: verify first
+            xor_keystream(nonce, ks, first, in, out);
+            return errc::ok;
+        } catch (...) {
+            return errc::backend_failure;
+        }
+    }
+
+private:
+    // Fills ks with E(IV ‖ 1), E(IV ‖ 2), ... — as many blocks as `size` octets need (plus
+    // the tag mask), at most one batch. Returns the number of blocks computed.
+    std::size_t first_batch(std::span<const std::uint8_t, nonce_size> nonce, std::uint8_t* ks,
+                            std::size_t size) const
+    {
+        const std::size_t want = 1 + (size + 15) / 16;
+        const std::size_t n = want < batch_blocks ? want : batch_blocks;
+        fill_counters(nonce, ks, 1, n);
+        aes_->encrypt_n(ks, ks, n);
+        return n;
+    }
+
+    static void fill_counters(std::span<const std::uint8_t, nonce_size> nonce, std::uint8_t* ks,
+                              std::uint32_t counter, std::size_t n) noexcept
+    {
+        for (std::size_t b = 0; b < n; ++b) {
+            std::uint8_t* blk = ks + 16 * b;
+            for (std::size_t i = 0; i < 12; ++i) blk[i] = nonce[i];
+            store_be32(blk + 12, counter + static_cast<std::uint32_t>(b));
+        }
+    }
+
+    // XORs the GCM keystream (from counter 2) onto in -> out. `buf` holds `first` blocks from
+    // first_batch(): the tag mask, then keystream from counter 2. Later batches reuse all of it.
+    void xor_keystream(std::span<const std::uint8_t, nonce_size> nonce, std::uint8_t* buf,
+                       std::size_t first, bytes_view in, bytes_span out) const
+    {
+        const std::uint8_t* ks = buf + 16;
+        std::size_t ready = first - 1;
+        std::size_t done = 0;
+        std::uint32_t next_counter = 2 + static_cast<std::uint32_t>(ready);
+        while (true) {
+            const std::size_t left = in.size() - done;
+            const std::size_t take = left < 16 * ready ? left : 16 * ready;
+            for (std::size_t i = 0; i < take; ++i)
+                out[done + i] = static_cast<std::uint8_t>(in[done + i] ^ ks[i]);
+            done += take;
+            if (done == in.size()) return;
+            const std::size_t blocks = (in.size() - done + 15) / 16;
+            ready = blocks < batch_blocks ? blocks : batch_blocks;
+            fill_counters(nonce, buf, next_counter, ready);
+            aes_->encrypt_n(buf, buf, ready);
+            next_counter += static_cast<std::uint32_t>(ready);
+            ks = buf;
+        }
+    }
+
+    // s = GHASH_H(aad ‖ pad ‖ text ‖ pad ‖ len64(aad) ‖ len64(text)).
+    void ghash(aad_view aad, bytes_view text, std::uint8_t s[16])
+    {
+        std::fill(acc_.begin(), acc_.end(), std::uint8_t{0});
+        // Botan 2's ghash_update zero-pads a trailing partial block, so the two AAD pieces
+        // are joined through one stack block where the first does not end on a boundary.
+        const std::size_t a_full = aad.first.size() & ~std::size_t{15};
+        if (a_full != 0) ghash_->ghash_update(acc_, aad.first.data(), a_full);
+        const std::size_t a_rest = aad.first.size() - a_full;
+        bytes_view second = aad.second;
+        if (a_rest != 0) {
+            std::uint8_t joint[16] = {};
+            for (std::size_t i = 0; i < a_rest; ++i) joint[i] = aad.first[a_full + i];
+            const std::size_t from_second = (16 - a_rest) < second.size() ? 16 - a_rest : second.size();
+            for (std::size_t i = 0; i < from_second; ++i) joint[a_rest + i] = second[i];
+            ghash_->ghash_update(acc_, joint, a_rest + from_second);
+            second = second.subspan(from_second);
+        }
+        if (!second.empty()) ghash_->ghash_update(acc_, second.data(), second.size());
+        if (!text.empty()) ghash_->ghash_update(acc_, text.data(), text.size());
+        ghash_->add_final_block(acc_, aad.size(), text.size());
+        for (std::size_t i = 0; i < 16; ++i) s[i] = acc_[i];
+    }
+
+    std::unique_ptr<aes_type> aes_;
+    std::unique_ptr<Botan::GHASH> ghash_;
+    Botan::secure_vector<std::uint8_t> acc_;
+};
+
+using aead_aes_128_gcm = aead_gcm<perc::aead_aes_128_gcm>;
+using aead_aes_256_gcm = aead_gcm<perc::aead_aes_256_gcm>;
+
+static_assert(aead_cipher<aead_aes_128_gcm>);
+static_assert(aead_cipher<aead_aes_256_gcm>);
+
+} // namespace perc::botan

@@ -1,0 +1,60 @@
+// perc — policy concepts: what a cipher backend and a key-derivation policy provide.
+#pragma once
+
+#include <perc/bytes.hpp>
+#include <perc/errc.hpp>
+
+#include <concepts>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+
+namespace perc {
+
+/// Associated data in up to two pieces, authenticated as their concatenation.
+/// SRTCP needs two (RFC 7714 §9.2: header ‖ ESRTCP word, which sits after the cipher on the wire).
+struct aad_view {
+    bytes_view first;
+    bytes_view second{};
+
+    constexpr std::size_t size() const noexcept { return first.size() + second.size(); }
+};
+
+// clang-format off
+/// An AEAD with fixed sizes (RFC 5116 interface as used by RFC 7714 §5).
+///  - set_key: installs a key (allocation allowed here, nowhere else).
+///  - seal: out = E(in) (same size as in; out == in or disjoint), tag written separately.
+///  - open: verifies `tag` over aad ‖ in BEFORE writing anything; on failure returns
+///    errc::auth_failed and leaves `out` untouched (RFC 7714 §5.3: no unauthenticated plaintext).
+/// Move-only so keys are never copied. Per-packet calls: noexcept, no heap.
+template <class A>
+concept aead_cipher =
+    std::default_initializable<A> && std::movable<A> && !std::copyable<A> &&
+    requires(A a, const A ca,
+             std::span<const std::uint8_t, A::key_size> key,
+             std::span<const std::uint8_t, A::nonce_size> nonce,
+             aad_view aad, bytes_view in, bytes_span out,
+             std::span<std::uint8_t, A::tag_size> tag_out,
+             std::span<const std::uint8_t, A::tag_size> tag_in) {
+        { A::key_size } -> std::convertible_to<std::size_t>;
+        { A::nonce_size } -> std::convertible_to<std::size_t>;
+        { A::tag_size } -> std::convertible_to<std::size_t>;
+        { a.set_key(key) } noexcept -> std::same_as<errc>;
+        { ca.has_key() } noexcept -> std::same_as<bool>;
+        { a.seal(nonce, aad, in, out, tag_out) } noexcept -> std::same_as<errc>;
+        { a.open(nonce, aad, in, tag_in, out) } noexcept -> std::same_as<errc>;
+    };
+
+/// An SRTP key-derivation function (RFC 3711 §4.3): fills `out` with the PRF output for
+/// `label` (key_derivation_rate 0, so r = 0). master_salt is 14 octets, or 12 octets for the
+/// AEAD suites (then extended as salt ‖ 0x0000, rfc3711 digest §8.6).
+template <class K>
+concept srtp_kdf =
+    requires(std::span<const std::uint8_t, K::master_key_size> master_key,
+             bytes_view master_salt, std::uint8_t label, bytes_span out) {
+        { K::master_key_size } -> std::convertible_to<std::size_t>;
+        { K::derive(master_key, master_salt, label, out) } noexcept -> std::same_as<errc>;
+    };
+// clang-format on
+
+} // namespace perc

@@ -1,0 +1,86 @@
+// perc — secrets: wiped storage and constant-time comparison.
+#pragma once
+
+#include <perc/bytes.hpp>
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+
+namespace perc {
+
+/// Overwrites `s` with zeros in a way the optimizer may not remove.
+inline void secure_wipe(bytes_span s) noexcept
+{
+    volatile std::uint8_t* p = s.data();
+    for (std::size_t i = 0; i < s.size(); ++i) p[i] = 0;
+    asm volatile("" ::"r"(s.data()) : "memory");
+}
+
+/// Constant-time equality of two equally long byte strings (time depends only on the size).
+/// Different sizes compare unequal without inspecting content.
+inline bool ct_equal(bytes_view a, bytes_view b) noexcept
+{
+    if (a.size() != b.size()) return false;
+    std::uint8_t diff = 0;
+    for (std::size_t i = 0; i < a.size(); ++i) diff = static_cast<std::uint8_t>(diff | (a[i] ^ b[i]));
+    // Keep the compiler from turning the loop into an early exit.
+    asm volatile("" : "+r"(diff));
+    return diff == 0;
+}
+
+/// Fixed-size secret: wiped on destruction and on move-from, move-only,
+/// no comparison or stream operators (it cannot be logged or compared by accident).
+template <std::size_t N>
+class secret_bytes {
+public:
+    static constexpr std::size_t size_bytes = N;
+
+    secret_bytes() noexcept = default;
+    explicit secret_bytes(std::span<const std::uint8_t, N> src) noexcept
+    {
+        for (std::size_t i = 0; i < N; ++i) data_[i] = src[i];
+    }
+    secret_bytes(const secret_bytes&) = delete;
+    secret_bytes& operator=(const secret_bytes&) = delete;
+    secret_bytes(secret_bytes&& o) noexcept
+    {
+        data_ = o.data_;
+        o.wipe();
+    }
+    secret_bytes& operator=(secret_bytes&& o) noexcept
+    {
+        if (this != &o) {
+            data_ = o.data_;
+            o.wipe();
+        }
+        return *this;
+    }
+    ~secret_bytes() { wipe(); }
+
+    void wipe() noexcept { secure_wipe(data_); }
+
+    static constexpr std::size_t size() noexcept { return N; }
+    std::uint8_t* data() noexcept { return data_.data(); }
+    const std::uint8_t* data() const noexcept { return data_.data(); }
+    std::span<std::uint8_t, N> span() noexcept { return data_; }
+    std::span<const std::uint8_t, N> span() const noexcept { return data_; }
+
+private:
+    std::array<std::uint8_t, N> data_{};
+};
+
+/// Wipes a stack temporary at end of scope.
+class scoped_wipe {
+public:
+    explicit scoped_wipe(bytes_span s) noexcept : s_(s) {}
+    scoped_wipe(const scoped_wipe&) = delete;
+    scoped_wipe& operator=(const scoped_wipe&) = delete;
+    ~scoped_wipe() { secure_wipe(s_); }
+
+private:
+    bytes_span s_;
+};
+
+} // namespace perc
