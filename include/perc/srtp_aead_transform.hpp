@@ -100,6 +100,14 @@ public:
     }
     std::uint64_t srtp_packets_protected() const noexcept { return srtp_packets_; }
     std::uint64_t srtcp_packets_protected() const noexcept { return srtcp_packets_; }
+    std::uint64_t srtp_packets_remaining() const noexcept
+    {
+        return srtp_packets_ < srtp_limit_ ? srtp_limit_ - srtp_packets_ : 0;
+    }
+    std::uint64_t srtcp_packets_remaining() const noexcept
+    {
+        return srtcp_packets_ < srtcp_limit_ ? srtcp_limit_ - srtcp_packets_ : 0;
+    }
 
     // ---------------------------------------------------------------- SRTP (RFC 7714 §8)
 
@@ -202,6 +210,23 @@ public:
                                              index_seq(index));
         return rtp_aead_.open(n, aad, cipher.first(ps),
                               cipher.subspan(ps).template first<tag_size>(), out);
+    }
+
+    /// Undoes open_rtp: re-encrypts `plaintext` — which open_rtp produced for the same
+    /// (ssrc, index, aad) — into `out` (plaintext.size() octets, no tag), giving back the
+    /// ciphertext that was received. Layered transforms use it so that a packet failing a
+    /// later check leaves the caller's buffer exactly as it was (DESIGN rule 5).
+    /// Not counted against the key: it recreates bytes already on the wire. Calling it with
+    /// any other plaintext would reuse a GCM nonce — never do that.
+    /// Errors: no_key, buffer_too_small, buffer_overlap, backend_failure.
+    errc reseal_rtp(std::uint32_t ssrc, std::uint64_t index, aad_view aad, bytes_view plaintext,
+                    bytes_span out) noexcept
+    {
+        if (out.size() != plaintext.size()) return errc::buffer_too_small;
+        const aead_nonce n = srtp_aead_nonce(rtp_salt_.span(), ssrc, index_roc(index),
+                                             index_seq(index));
+        std::array<std::uint8_t, tag_size> discarded{};
+        return rtp_aead_.seal(n, aad, plaintext, out, discarded);
     }
 
     // --------------------------------------------------------------- SRTCP (RFC 7714 §9)

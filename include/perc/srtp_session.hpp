@@ -89,19 +89,10 @@ public:
     }
 
 private:
-    // Runs op on the stream for ssrc. For an unknown SSRC (auto_create) op runs on a fresh
-    // state that is inserted only if op succeeded; the table is checked for room first so
-    // that no plaintext is produced for a packet that would then be refused.
     template <class Op>
     result<bytes_span> with_stream(std::uint32_t ssrc, Op&& op) noexcept
     {
-        if (stream_type* s = streams_.find(ssrc)) return op(*s);
-        if (!auto_create_) return errc::no_stream;
-        if (streams_.full()) return errc::stream_table_full;
-        stream_type fresh;
-        auto r = op(fresh);
-        if (r) (void)streams_.insert(ssrc, fresh);
-        return r;
+        return streams_.apply(ssrc, auto_create_, op);
     }
 
     Transform transform_;

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <memory>
 #include <new>
+#include <utility>
 
 namespace perc {
 
@@ -65,7 +66,7 @@ public:
     }
 
     /// Inserts `value` for `ssrc`. Errors: stream_exists, stream_table_full.
-    result<T*> insert(std::uint32_t ssrc, const T& value) noexcept
+    result<T*> insert(std::uint32_t ssrc, T value) noexcept
     {
         if (!slots_ || full()) return errc::stream_table_full;
         for (std::size_t i = home(ssrc);; i = (i + 1) & mask_) {
@@ -74,11 +75,29 @@ public:
             if (!s.used) {
                 s.key = ssrc;
                 s.used = true;
-                s.value = value;
+                s.value = std::move(value);
                 ++size_;
                 return &s.value;
             }
         }
+    }
+
+    /// Runs `op(T&)` on the entry of `ssrc`. For an unknown SSRC with `create` set, `op` runs
+    /// on a fresh T that is inserted only if op's result converts to true, so a failed
+    /// operation never adds an entry; the table is checked for room BEFORE op runs, so an
+    /// operation is never done and then refused. `op` returns a result<U>.
+    /// Errors (besides op's): no_stream (unknown and !create), stream_table_full.
+    template <class Op>
+    auto apply(std::uint32_t ssrc, bool create, Op&& op) noexcept
+        -> decltype(op(std::declval<T&>()))
+    {
+        if (T* v = find(ssrc)) return op(*v);
+        if (!create) return errc::no_stream;
+        if (full()) return errc::stream_table_full;
+        T fresh{};
+        auto r = op(fresh);
+        if (r) (void)insert(ssrc, std::move(fresh));
+        return r;
     }
 
     /// Removes `ssrc`; returns whether it was present.
@@ -98,7 +117,7 @@ public:
             const std::size_t h = home(slots_[j].key);
             const bool stays = hole <= j ? (hole < h && h <= j) : (hole < h || h <= j);
             if (!stays) {
-                slots_[hole] = slots_[j];
+                slots_[hole] = std::move(slots_[j]);
                 hole = j;
             }
         }

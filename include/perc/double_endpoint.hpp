@@ -1,0 +1,337 @@
+// perc — RFC 8723 double transform at an endpoint: inner (end-to-end) and outer (hop-by-hop)
+// RFC 7714 layers plus the Original Header Block.
+#pragma once
+
+#include <perc/bytes.hpp>
+#include <perc/errc.hpp>
+#include <perc/ohb.hpp>
+#include <perc/result.hpp>
+#include <perc/rtp_header.hpp>
+#include <perc/srtp_stream.hpp>
+#include <perc/stream_table.hpp>
+
+#include <cstddef>
+#include <cstdint>
+
+namespace perc {
+
+/// The end-to-end authenticated result of double_endpoint::unprotect_rtp.
+struct double_unprotected {
+    /// The RTP packet: header as received (extension included, it is not end-to-end
+    /// protected) but with the ORIGINAL PT, SEQ and M restored from the OHB, then the payload.
+    bytes_span packet;
+    std::size_t header_size = 0;
+    std::uint32_t ssrc = 0;
+    rtp_mutable_fields original; ///< end-to-end authenticated values (inner AAD)
+    /// Values on the wire. RFC 8723 §5.3: the outer PT selects the codec and the outer SEQ
+    /// orders the jitter buffer; the original values may feed statistics.
+    rtp_mutable_fields outer;
+    std::uint64_t inner_index = 0; ///< 48-bit index of the inner layer
+    std::uint64_t outer_index = 0; ///< 48-bit index of the outer (hop) layer
+
+    bytes_span payload() const noexcept { return packet.subspan(header_size); }
+};
+
+/// Options of a double_endpoint.
+struct double_options {
+    std::size_t max_streams = 64; ///< SSRC table capacity, allocated once by init()
+    bool auto_create = true;      ///< create stream state on first protect / authenticated packet
+    /// RFC 8723 §5.3: header extensions have no end-to-end integrity; receivers that must
+    /// not act on MD-controlled data SHOULD reject packets carrying them.
+    bool reject_header_extensions = false;
+};
+
+/// Per-SSRC state: the layers keep independent ROC and replay state (RFC 8723 §3).
+template <std::size_t Window>
+struct double_stream {
+    srtp_stream<Window> inner; ///< indexed by the ORIGINAL SEQ
+    srtp_stream<Window> outer; ///< indexed by the SEQ on the wire of this hop
+};
+
+/// One direction of an RFC 8723 endpoint: an Inner and an Outer single-layer transform
+/// (srtp_aead_transform instances) keyed from the halves of the double master key, and an
+/// SSRC table of per-layer stream state. Use one object to send and another to receive.
+///
+/// Per-packet calls take a caller buffer (`out` is `in` itself or disjoint from it), allocate
+/// nothing and throw nothing. On any error the caller's input bytes and all state are
+/// unchanged, and `out` holds no plaintext (a partially decrypted outer layer is
+/// re-encrypted before returning).
+/// Thread safety: distinct objects safe; one object is not.
+template <class Inner, class Outer, std::size_t Window = 128>
+class double_endpoint {
+public:
+    using inner_type = Inner;
+    using outer_type = Outer;
+    using stream_type = double_stream<Window>;
+    static constexpr std::size_t inner_key_size = Inner::master_key_size;
+    static constexpr std::size_t outer_key_size = Outer::master_key_size;
+    /// RFC 8723 §3, §10.1: master key = inner ‖ outer, master salt = inner ‖ outer.
+    static constexpr std::size_t master_key_size = inner_key_size + outer_key_size;
+    static constexpr std::size_t master_salt_size =
+        Inner::master_salt_size + Outer::master_salt_size;
+    /// What protect_rtp adds: inner tag, the empty OHB, outer tag (RFC 8723 §5.1).
+    static constexpr std::size_t protect_overhead = Inner::tag_size + 1 + Outer::tag_size;
+    /// The most a packet can carry after MD rewrites: RFC 8723 §8 (16 + 1..4 + 16).
+    static constexpr std::size_t max_overhead = Inner::tag_size + ohb_max_size + Outer::tag_size;
+    static constexpr std::size_t repair_overhead = Outer::srtp_overhead;
+    static constexpr std::size_t srtcp_overhead = Outer::srtcp_overhead;
+    static constexpr std::size_t max_base_header = rtp_fixed_header_size + 4 * 15;
+
+    /// Splits the double master key and salt into halves (first half inner, second outer,
+    /// RFC 8723 §3) and derives each layer's session keys from its own half with the
+    /// ordinary KDF (RFC 8723 §3.1 PRF_double). Allocates the SSRC table.
+    /// Errors: bad_key_size, bad_salt_size, and those of the KDF, AEAD and table.
+    errc init(bytes_view master_key, bytes_view master_salt, double_options opt = {}) noexcept
+    {
+        if (master_key.size() != master_key_size) return errc::bad_key_size;
+        if (master_salt.size() != master_salt_size) return errc::bad_salt_size;
+        if (errc e = inner_.set_master_key(master_key.first(inner_key_size),
+                                           master_salt.first(Inner::master_salt_size));
+            e != errc::ok)
+            return e;
+        if (errc e = outer_.set_master_key(master_key.subspan(inner_key_size),
+                                           master_salt.subspan(Inner::master_salt_size));
+            e != errc::ok)
+            return e;
+        if (errc e = streams_.reserve(opt.max_streams); e != errc::ok) return e;
+        opt_ = opt;
+        return errc::ok;
+    }
+
+    /// Re-keys one layer alone (e.g. the inner key from EKT, the outer key of a new hop).
+    errc set_inner_master_key(bytes_view key, bytes_view salt) noexcept
+    {
+        return inner_.set_master_key(key, salt);
+    }
+    errc set_outer_master_key(bytes_view key, bytes_view salt) noexcept
+    {
+        return outer_.set_master_key(key, salt);
+    }
+
+    /// Adds state for `ssrc` with explicit ROCs (RFC 3711 §3.3.1 late join; the inner ROC
+    /// comes from EKT, the outer one from the hop). Errors: stream_exists, stream_table_full.
+    errc add_stream(std::uint32_t ssrc, std::uint32_t inner_roc = 0,
+                    std::uint32_t outer_roc = 0) noexcept
+    {
+        stream_type s;
+        s.inner.set_roc(inner_roc);
+        s.outer.set_roc(outer_roc);
+        auto r = streams_.insert(ssrc, s);
+        return r ? errc::ok : r.error();
+    }
+    stream_type* find_stream(std::uint32_t ssrc) noexcept { return streams_.find(ssrc); }
+    bool remove_stream(std::uint32_t ssrc) noexcept { return streams_.erase(ssrc); }
+    std::size_t stream_count() const noexcept { return streams_.size(); }
+    Inner& inner() noexcept { return inner_; }
+    Outer& outer() noexcept { return outer_; }
+
+    /// RFC 8723 §5.1 sender. `out` needs in.size() + protect_overhead octets.
+    /// 1. inner AEAD over the synthetic header (X cleared, truncated to 12 + 4·CC) and the
+    ///    payload, with the inner key, ROC and SEQ;
+    /// 2. append the empty OHB 0x00 after the inner tag;
+    /// 3. outer AEAD with the full header (extension included) as AAD.
+    /// Errors: those of srtp_aead_transform::protect_rtp, plus no_stream and
+    /// stream_table_full (SSRC table).
+    result<bytes_span> protect_rtp(bytes_view in, bytes_span out) noexcept
+    {
+        auto h = decode_rtp_header(in);
+        if (!h) return h.error();
+        const std::size_t hs = h->header_size;
+        const std::size_t ps = in.size() - hs;
+        if (out.size() < in.size() || out.size() - in.size() < protect_overhead)
+            return errc::buffer_too_small;
+        if (!in_place_or_disjoint(in, out)) return errc::buffer_overlap;
+        if (!inner_.has_key() || !outer_.has_key()) return errc::no_key;
+        if (inner_.srtp_packets_remaining() == 0 || outer_.srtp_packets_remaining() == 0)
+            return errc::key_usage_exhausted;
+
+        return with_stream(h->ssrc, [&](stream_type& s) -> result<bytes_span> {
+            auto ii = s.inner.rtp_index.estimate(h->seq);
+            auto oi = s.outer.rtp_index.estimate(h->seq);
+            if (!ii) return sender_index_error(ii.error());
+            if (!oi) return sender_index_error(oi.error());
+            if (s.inner.rtp_replay.check(*ii) != errc::ok ||
+                s.outer.rtp_replay.check(*oi) != errc::ok)
+                return errc::index_reused;
+
+            std::uint8_t synthetic[max_base_header];
+            const std::size_t ss = synthetic_header(*h, original_of(*h), synthetic);
+            if (out.data() != in.data())
+                for (std::size_t i = 0; i < hs; ++i) out[i] = in[i];
+            const std::size_t inner_total = ps + Inner::tag_size;
+            if (errc e = inner_.seal_rtp(h->ssrc, *ii, aad_view{bytes_view{synthetic, ss}},
+                                         in.subspan(hs), out.subspan(hs, inner_total));
+                e != errc::ok)
+                return e;
+            out[hs + inner_total] = 0x00; // RFC 8723 §5.1 step 5: the sender's empty OHB
+            const std::size_t outer_plain = inner_total + 1;
+            if (errc e = outer_.seal_rtp(h->ssrc, *oi, aad_view{out.first(hs)},
+                                         out.subspan(hs, outer_plain),
+                                         out.subspan(hs, outer_plain + Outer::tag_size));
+                e != errc::ok)
+                return e;
+            commit(s.inner, *ii);
+            commit(s.outer, *oi);
+            return out.first(in.size() + protect_overhead);
+        });
+    }
+
+    /// RFC 8723 §5.3 receiver. `out` needs in.size() − Outer::tag_size octets.
+    /// 1. outer verify/decrypt with the wire SEQ and the outer ROC/replay state;
+    /// 2. decode the OHB from the end of the outer plaintext;
+    /// 3. rebuild the synthetic header: OHB values substituted, X := 0, 12 + 4·CC octets;
+    /// 4. inner verify/decrypt with the ORIGINAL SEQ and the inner ROC/replay state.
+    /// Both layers' state is committed only when both verified.
+    /// Errors: truncated, bad_rtp_version, bad_extension, header_extension_rejected,
+    /// buffer_too_small, buffer_overlap, no_key, no_stream, stream_table_full, too_old,
+    /// replayed, index_exhausted, auth_failed (either layer), ohb_truncated,
+    /// ohb_reserved_bits, ohb_bad_marker, backend_failure.
+    result<double_unprotected> unprotect_rtp(bytes_view in, bytes_span out) noexcept
+    {
+        auto h = decode_rtp_header(in);
+        if (!h) return h.error();
+        // RFC 8723 §5.3: extensions are not end-to-end protected; optional strict policy.
+        if (opt_.reject_header_extensions && h->extension) return errc::header_extension_rejected;
+        const std::size_t hs = h->header_size;
+        const std::size_t body = in.size() - hs;
+        if (body < Outer::tag_size + Inner::tag_size + 1) return errc::truncated;
+        const std::size_t outer_plain = body - Outer::tag_size;
+        if (out.size() < hs + outer_plain) return errc::buffer_too_small;
+        if (!in_place_or_disjoint(in, out)) return errc::buffer_overlap;
+        if (!inner_.has_key() || !outer_.has_key()) return errc::no_key;
+
+        return with_stream(h->ssrc, [&](stream_type& s) -> result<double_unprotected> {
+            auto oi = s.outer.rtp_index.estimate(h->seq);
+            if (!oi) return oi.error();
+            if (errc r = s.outer.rtp_replay.check(*oi); r != errc::ok) return r;
+            const bytes_view header = in.first(hs);
+            const bytes_span p = out.subspan(hs, outer_plain);
+            if (errc e = outer_.open_rtp(h->ssrc, *oi, aad_view{header}, in.subspan(hs), p);
+                e != errc::ok)
+                return e;
+            // The outer layer is open: any failure below re-encrypts it (restore()).
+            auto restore = [&](errc why) -> result<double_unprotected> {
+                (void)outer_.reseal_rtp(h->ssrc, *oi, aad_view{header}, p, p);
+                return why;
+            };
+            auto o = decode_ohb(p);
+            if (!o) return restore(o.error());
+            if (o->rest.size() < Inner::tag_size) return restore(errc::ohb_truncated);
+            const rtp_mutable_fields wire{h->payload_type, h->seq, h->marker};
+            const rtp_mutable_fields orig = original_fields(wire, o->value);
+            auto ii = s.inner.rtp_index.estimate(orig.seq);
+            if (!ii) return restore(ii.error());
+            if (errc r = s.inner.rtp_replay.check(*ii); r != errc::ok) return restore(r);
+
+            std::uint8_t synthetic[max_base_header];
+            const std::size_t ss = synthetic_header(*h, orig, synthetic);
+            const std::size_t inner_plain = o->rest.size() - Inner::tag_size;
+            if (errc e = inner_.open_rtp(h->ssrc, *ii, aad_view{bytes_view{synthetic, ss}},
+                                         o->rest, p.first(inner_plain));
+                e != errc::ok)
+                return restore(e);
+
+            // Both layers verified: release the packet with the original header values.
+            if (out.data() != in.data())
+                for (std::size_t i = 0; i < hs; ++i) out[i] = in[i];
+            write_fields(out, orig);
+            commit(s.outer, *oi);
+            commit(s.inner, *ii);
+            double_unprotected r;
+            r.packet = out.first(hs + inner_plain);
+            r.header_size = hs;
+            r.ssrc = h->ssrc;
+            r.original = orig;
+            r.outer = wire;
+            r.inner_index = *ii;
+            r.outer_index = *oi;
+            return r;
+        });
+    }
+
+    /// RFC 8723 §7 repair mode (RTX, FEC): outer layer only, no inner layer and no OHB.
+    /// Receivers recognise repair packets by their negotiated payload type.
+    result<bytes_span> protect_repair_rtp(bytes_view in, bytes_span out) noexcept
+    {
+        auto h = decode_rtp_header(in);
+        if (!h) return h.error();
+        return with_stream(h->ssrc, [&](stream_type& s) -> result<bytes_span> {
+            return outer_.protect_rtp(s.outer, in, out);
+        });
+    }
+    result<bytes_span> unprotect_repair_rtp(bytes_view in, bytes_span out) noexcept
+    {
+        auto h = decode_rtp_header(in);
+        if (!h) return h.error();
+        if (opt_.reject_header_extensions && h->extension) return errc::header_extension_rejected;
+        return with_stream(h->ssrc, [&](stream_type& s) -> result<bytes_span> {
+            return outer_.unprotect_rtp(s.outer, in, out);
+        });
+    }
+
+    /// RFC 8723 §6: RTCP is protected with the outer (hop-by-hop) key only.
+    result<bytes_span> protect_rtcp(bytes_view in, bytes_span out, bool encrypt = true) noexcept
+    {
+        auto h = decode_rtcp_header(in);
+        if (!h) return h.error();
+        return with_stream(h->ssrc, [&](stream_type& s) -> result<bytes_span> {
+            return outer_.protect_rtcp(s.outer, in, out, encrypt);
+        });
+    }
+    result<bytes_span> unprotect_rtcp(bytes_view in, bytes_span out) noexcept
+    {
+        auto h = decode_rtcp_header(in);
+        if (!h) return h.error();
+        return with_stream(h->ssrc, [&](stream_type& s) -> result<bytes_span> {
+            return outer_.unprotect_rtcp(s.outer, in, out);
+        });
+    }
+
+private:
+    static errc sender_index_error(errc e) noexcept
+    {
+        return e == errc::index_exhausted ? errc::index_exhausted : errc::index_reused;
+    }
+
+    static rtp_mutable_fields original_of(const rtp_header_view& h) noexcept
+    {
+        return {h.payload_type, h.seq, h.marker};
+    }
+
+    // RFC 8723 §5.1 step 3 / §5.3 step 4: the header with X = 0, truncated to 12 + 4·CC,
+    // carrying the given (original) PT, SEQ and M.
+    static std::size_t synthetic_header(const rtp_header_view& h, const rtp_mutable_fields& f,
+                                        std::uint8_t* dst) noexcept
+    {
+        const std::size_t n = h.base_header_size();
+        for (std::size_t i = 0; i < n; ++i) dst[i] = h.packet[i];
+        dst[0] = static_cast<std::uint8_t>(dst[0] & ~0x10u);
+        write_fields(bytes_span{dst, n}, f);
+        return n;
+    }
+
+    static void write_fields(bytes_span header, const rtp_mutable_fields& f) noexcept
+    {
+        header[1] = static_cast<std::uint8_t>((f.marker ? 0x80 : 0x00) | (f.payload_type & 0x7F));
+        store_be16(header.data() + 2, f.seq);
+    }
+
+    static void commit(srtp_stream<Window>& s, std::uint64_t index) noexcept
+    {
+        s.rtp_index.commit(index);
+        s.rtp_replay.commit(index);
+    }
+
+    template <class Op>
+    auto with_stream(std::uint32_t ssrc, Op&& op) noexcept
+    {
+        return streams_.apply(ssrc, opt_.auto_create, op);
+    }
+
+    Inner inner_;
+    Outer outer_;
+    stream_table<stream_type> streams_;
+    double_options opt_;
+};
+
+} // namespace perc

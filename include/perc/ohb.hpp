@@ -1,0 +1,143 @@
+// perc — the Original Header Block of RFC 8723 §4.
+#pragma once
+
+#include <perc/bytes.hpp>
+#include <perc/errc.hpp>
+#include <perc/result.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+
+namespace perc {
+
+/// RFC 8723 §4: the OHB sits at the end of the outer plaintext, after the inner tag:
+/// ```
+///  ... E2E tag (16) | PT (1, if P) | SEQ (2, if Q) | Config (1)
+///
+///  Config:  bit 7..4 R (MUST be 0) | bit 3 B | bit 2 M | bit 1 P | bit 0 Q
+/// ```
+/// B is the original marker and is meaningful only with M; M = 0 requires B = 0.
+inline constexpr std::size_t ohb_max_size = 4;
+inline constexpr std::uint8_t ohb_q = 0x01;        ///< original SEQ present
+inline constexpr std::uint8_t ohb_p = 0x02;        ///< original PT present
+inline constexpr std::uint8_t ohb_m = 0x04;        ///< marker changed; original in B
+inline constexpr std::uint8_t ohb_b = 0x08;        ///< original marker value
+inline constexpr std::uint8_t ohb_reserved = 0xF0; ///< R bits
+
+/// Original values recorded by Media Distributors; an empty field was not changed.
+struct ohb {
+    std::optional<std::uint8_t> payload_type; ///< 7-bit original PT
+    std::optional<std::uint16_t> seq;         ///< original SEQ
+    std::optional<bool> marker;               ///< original M
+
+    constexpr std::uint8_t config() const noexcept
+    {
+        std::uint8_t c = 0;
+        if (seq) c |= ohb_q;
+        if (payload_type) c |= ohb_p;
+        if (marker) c = static_cast<std::uint8_t>(c | ohb_m | (*marker ? ohb_b : 0));
+        return c;
+    }
+    /// 1 + (P ? 1 : 0) + (Q ? 2 : 0): one of 1..4.
+    constexpr std::size_t size() const noexcept
+    {
+        return 1 + (payload_type ? 1u : 0u) + (seq ? 2u : 0u);
+    }
+    constexpr bool empty() const noexcept { return !payload_type && !seq && !marker; }
+    friend constexpr bool operator==(const ohb&, const ohb&) = default;
+};
+
+/// Checks a Config octet. RFC 8723 §4: R bits MUST be 0; if M is 0 then B MUST be 0 —
+/// the RFC writes "C & 0x0C MUST NOT be 0x80", an evident typo for 0x08 (0x0C can never
+/// equal 0x80), so the rule enforced is (C & 0x0C) != 0x08.
+/// Errors: ohb_reserved_bits, ohb_bad_marker.
+constexpr errc check_ohb_config(std::uint8_t config) noexcept
+{
+    if ((config & ohb_reserved) != 0) return errc::ohb_reserved_bits;
+    if ((config & (ohb_m | ohb_b)) == ohb_b) return errc::ohb_bad_marker;
+    return errc::ok;
+}
+
+/// OHB length implied by a (valid) Config octet.
+constexpr std::size_t ohb_size_of(std::uint8_t config) noexcept
+{
+    return 1 + ((config & ohb_p) ? 1u : 0u) + ((config & ohb_q) ? 2u : 0u);
+}
+
+struct ohb_decoded {
+    ohb value;
+    bytes_view rest; ///< the outer plaintext before the OHB (E2E ciphertext ‖ E2E tag)
+};
+
+/// Decodes the OHB from the END of `outer_plaintext` (RFC 8723 §5.2 step 1, §5.3 step 3).
+/// Errors: ohb_truncated (empty, or shorter than Config says), ohb_reserved_bits,
+/// ohb_bad_marker. The PT octet is restored as a 7-bit value (& 0x7F).
+constexpr result<ohb_decoded> decode_ohb(bytes_view outer_plaintext) noexcept
+{
+    if (outer_plaintext.empty()) return errc::ohb_truncated;
+    const std::uint8_t c = outer_plaintext.back();
+    if (errc e = check_ohb_config(c); e != errc::ok) return e;
+    const std::size_t n = ohb_size_of(c);
+    if (outer_plaintext.size() < n) return errc::ohb_truncated;
+    const std::uint8_t* p = outer_plaintext.data() + (outer_plaintext.size() - n);
+    ohb_decoded d;
+    if (c & ohb_p) d.value.payload_type = static_cast<std::uint8_t>(*p++ & 0x7F);
+    if (c & ohb_q) {
+        d.value.seq = load_be16(p);
+        p += 2;
+    }
+    if (c & ohb_m) d.value.marker = (c & ohb_b) != 0;
+    d.rest = outer_plaintext.first(outer_plaintext.size() - n);
+    return d;
+}
+
+/// Writes `o` (o.size() octets) at the start of `out`. Returns the octets written, or 0 if
+/// `out` is too small.
+constexpr std::size_t encode_ohb(const ohb& o, bytes_span out) noexcept
+{
+    if (out.size() < o.size()) return 0;
+    std::size_t i = 0;
+    if (o.payload_type) out[i++] = static_cast<std::uint8_t>(*o.payload_type & 0x7F);
+    if (o.seq) {
+        store_be16(out.data() + i, *o.seq);
+        i += 2;
+    }
+    out[i++] = o.config();
+    return i;
+}
+
+/// Current and original values of the three fields an MD may change (RFC 8723 §4).
+struct rtp_mutable_fields {
+    std::uint8_t payload_type = 0;
+    std::uint16_t seq = 0;
+    bool marker = false;
+    friend constexpr bool operator==(const rtp_mutable_fields&, const rtp_mutable_fields&) = default;
+};
+
+/// The original values, given the values on the wire and the OHB that came with them.
+constexpr rtp_mutable_fields original_fields(const rtp_mutable_fields& wire, const ohb& o) noexcept
+{
+    return {o.payload_type.value_or(wire.payload_type), o.seq.value_or(wire.seq),
+            o.marker.value_or(wire.marker)};
+}
+
+/// RFC 8723 §5.2 step 3: the OHB to send after changing the header from `wire` to `sent`,
+/// given the OHB received with `wire`.
+///  - a field changed and not yet recorded: its original value MUST be added;
+///  - a recorded field is never overwritten (with several MDs the first one's record stays);
+///  - a field restored to its original value SHOULD be removed (we remove it).
+/// All three follow from one rule: record the original value exactly when the value sent
+/// differs from it.
+constexpr ohb update_ohb(const ohb& received, const rtp_mutable_fields& wire,
+                         const rtp_mutable_fields& sent) noexcept
+{
+    const rtp_mutable_fields orig = original_fields(wire, received);
+    ohb o;
+    if (sent.payload_type != orig.payload_type) o.payload_type = orig.payload_type;
+    if (sent.seq != orig.seq) o.seq = orig.seq;
+    if (sent.marker != orig.marker) o.marker = orig.marker;
+    return o;
+}
+
+} // namespace perc
