@@ -3,15 +3,18 @@
 #pragma once
 
 #include <perc/bytes.hpp>
+#include <perc/concepts.hpp>
 #include <perc/errc.hpp>
 #include <perc/ohb.hpp>
 #include <perc/result.hpp>
+#include <perc/rtcp_header.hpp>
 #include <perc/rtp_header.hpp>
 #include <perc/srtp_stream.hpp>
 #include <perc/stream_table.hpp>
 
 #include <cstddef>
 #include <cstdint>
+#include <utility>
 
 namespace perc {
 
@@ -324,7 +327,9 @@ private:
 
     template <class Op>
     auto with_stream(std::uint32_t ssrc, Op&& op) noexcept
+        -> decltype(op(std::declval<stream_type&>()))
     {
+        if (!inner_.has_key() || !outer_.has_key()) return errc::no_key; // or init() not called
         return streams_.apply(ssrc, opt_.auto_create, op);
     }
 

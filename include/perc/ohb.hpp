@@ -80,12 +80,12 @@ constexpr result<ohb_decoded> decode_ohb(bytes_view outer_plaintext) noexcept
     if (errc e = check_ohb_config(c); e != errc::ok) return e;
     const std::size_t n = ohb_size_of(c);
     if (outer_plaintext.size() < n) return errc::ohb_truncated;
-    const std::uint8_t* p = outer_plaintext.data() + (outer_plaintext.size() - n);
+    const bytes_view ohb_octets = outer_plaintext.last(n); // [PT] [SEQ] Config
     ohb_decoded d;
-    if (c & ohb_p) d.value.payload_type = static_cast<std::uint8_t>(*p++ & 0x7F);
+    std::size_t at = 0;
+    if (c & ohb_p) d.value.payload_type = static_cast<std::uint8_t>(ohb_octets[at++] & 0x7F);
     if (c & ohb_q) {
-        d.value.seq = load_be16(p);
-        p += 2;
+        d.value.seq = static_cast<std::uint16_t>((ohb_octets[at] << 8) | ohb_octets[at + 1]);
     }
     if (c & ohb_m) d.value.marker = (c & ohb_b) != 0;
     d.rest = outer_plaintext.first(outer_plaintext.size() - n);

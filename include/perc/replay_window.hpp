@@ -33,8 +33,10 @@ public:
     }
 
     /// Records `index` as received (call only after it authenticated and check() passed).
+    /// An index already behind the window is ignored: its ring slot belongs to a newer index.
     constexpr void commit(std::uint64_t index) noexcept
     {
+        if (started_ && index < top_ && top_ - index >= Bits) return;
         if (!started_) {
             started_ = true;
             bits_ = {};

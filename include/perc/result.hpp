@@ -4,6 +4,7 @@
 #include <perc/config.hpp>
 #include <perc/errc.hpp>
 
+#include <memory>
 #include <new>
 #include <type_traits>
 #include <utility>

@@ -117,7 +117,8 @@ constexpr rtp_extension_form extension_form(std::uint16_t profile) noexcept
 
 /// Calls `visit(rtp_extension_element)` for each element of an RFC 8285 extension block.
 /// - one-byte form (0xBEDE, §4.2): ID 0 is a padding octet and is skipped; ID 15 stops
-///   processing ("only elements before it are considered"); length = L + 1 octets.
+///   processing ("only elements before it are considered"), and so does ID 0 with L > 0
+///   (§4.1.2); length = L + 1 octets.
 /// - two-byte form (0x100X, §4.3): ID 0 is a padding octet and is skipped; length 0..255.
 /// Other profiles are opaque: no elements are visited and errc::ok is returned.
 /// Errors: bad_extension_element (an element runs past the block).
@@ -138,7 +139,8 @@ constexpr errc for_each_extension_element(std::uint16_t profile, bytes_view bloc
         std::size_t len = 0;
         if (form == rtp_extension_form::one_byte) {
             id = static_cast<std::uint8_t>(b >> 4);
-            if (id == 15) return errc::ok; // RFC 8285 §4.2: stop at ID 15
+            // RFC 8285 §4.2: stop at ID 15; §4.1.2: ID 0 with a length > 0 stops processing too
+            if (id == 15 || id == 0) return errc::ok;
             len = static_cast<std::size_t>(b & 0x0F) + 1;
             i += 1;
         } else {

@@ -92,6 +92,7 @@ private:
     template <class Op>
     result<bytes_span> with_stream(std::uint32_t ssrc, Op&& op) noexcept
     {
+        if (!transform_.has_key()) return errc::no_key; // also: init() not called yet
         return streams_.apply(ssrc, auto_create_, op);
     }
 

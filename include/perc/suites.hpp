@@ -27,6 +27,49 @@ struct aead_aes_256_gcm {
     static constexpr std::uint16_t dtls_srtp_profile = 0x0008;
 };
 
+/// DTLS-SRTP protection profiles (RFC 5764 §4.1.2, RFC 7714 §14.2, RFC 8723 §10.1).
+enum class srtp_profile : std::uint16_t {
+    aead_aes_128_gcm = 0x0007,
+    aead_aes_256_gcm = 0x0008,
+    double_aead_aes_128_gcm_aead_aes_128_gcm = 0x0009,
+    double_aead_aes_256_gcm_aead_aes_256_gcm = 0x000A,
+};
+
+/// Sizes and names of a profile. For the double profiles, key and salt are the whole double
+/// master key and salt (inner ‖ outer, RFC 8723 §10.1).
+struct profile_info {
+    srtp_profile profile;
+    std::string_view name;     ///< RFC name
+    std::string_view cli_name; ///< short name used by the `perc` tool
+    std::size_t master_key_size;
+    std::size_t master_salt_size;
+    bool is_double;
+};
+
+inline constexpr profile_info profiles[] = {
+    {srtp_profile::aead_aes_128_gcm, "SRTP_AEAD_AES_128_GCM", "aes128-gcm", 16, 12, false},
+    {srtp_profile::aead_aes_256_gcm, "SRTP_AEAD_AES_256_GCM", "aes256-gcm", 32, 12, false},
+    {srtp_profile::double_aead_aes_128_gcm_aead_aes_128_gcm,
+     "DOUBLE_AEAD_AES_128_GCM_AEAD_AES_128_GCM", "double-aes128-gcm", 32, 24, true},
+    {srtp_profile::double_aead_aes_256_gcm_aead_aes_256_gcm,
+     "DOUBLE_AEAD_AES_256_GCM_AEAD_AES_256_GCM", "double-aes256-gcm", 64, 24, true},
+};
+
+/// The profile with DTLS-SRTP id `id`, or nullptr if we do not implement it.
+constexpr const profile_info* find_profile(std::uint16_t id) noexcept
+{
+    for (const profile_info& p : profiles)
+        if (static_cast<std::uint16_t>(p.profile) == id) return &p;
+    return nullptr;
+}
+/// The profile with RFC name or short name `name`, or nullptr.
+constexpr const profile_info* find_profile(std::string_view name) noexcept
+{
+    for (const profile_info& p : profiles)
+        if (p.name == name || p.cli_name == name) return &p;
+    return nullptr;
+}
+
 /// RFC 3711 §4.3.1, RFC 6904: key-derivation labels.
 enum class kdf_label : std::uint8_t {
     srtp_encryption = 0x00,

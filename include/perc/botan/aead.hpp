@@ -91,10 +91,14 @@ public:
             scoped_wipe wipe_ks{ks};
             // First batch: block 0 is J0 = IV ‖ 1 (tag mask), then IV ‖ 2, IV ‖ 3, ...
             const std::size_t first = first_batch(nonce, ks, in.size());
+            // Keep the tag mask E(J0): past 15 keystream blocks xor_keystream refills ks.
+            std::uint8_t mask[16];
+            scoped_wipe wipe_mask{mask};
+            std::copy_n(ks, 16, mask);
             xor_keystream(nonce, ks, first, in, out);
             std::uint8_t s[16];
             ghash(aad, out, s);
-            for (std::size_t i = 0; i < 16; ++i) tag[i] = static_cast<std::uint8_t>(s[i] ^ ks[i]);
+            for (std::size_t i = 0; i < 16; ++i) tag[i] = static_cast<std::uint8_t>(s[i] ^ mask[i]);
             return errc::ok;
         } catch (...) {
             return errc::backend_failure;

@@ -1,0 +1,1141 @@
+// perc-bench — per-packet cost of one RFC 7714 AES-GCM layer on the Botan backend, measured
+// in the same rounds as (a) the raw adapter (one aead seal/open over the same IV, AAD and
+// payload: the floor any SRTP layer on this backend pays) and (b) Debian's libsrtp2 doing
+// the same job. See docs/performance.md for how to read the output.
+//
+// Method: a "case" owns three implementations (ours, raw, libsrtp2). Each implementation is
+// a pair of lambdas: stage(batch) copies the next batch of packets into hot work buffers and
+// resets per-round state (untimed); run() processes that batch (timed) and returns how many
+// packets had the expected outcome. measure() runs many rounds, rotating the order of the
+// three implementations each round, and reports medians of per-packet nanoseconds and
+// medians of per-round ratios — so load from other processes on a shared machine hits all
+// three alike. Heap allocations inside run() are counted (operator new, Botan's
+// allocate_memory, malloc/calloc/realloc).
+//
+// Adding a case: write a function like case_srtp_protect() — build the three impl{stage, run}
+// objects (or `absent{}`), call measure(), then report(). No virtual call sits in a timed loop.
+
+#include <perc/botan/srtp.hpp>
+
+#include <perc/aead_nonce.hpp>
+#include <perc/botan/aead.hpp>
+#include <perc/botan/aes_cm_kdf.hpp>
+#include <perc/bytes.hpp>
+#include <perc/errc.hpp>
+#include <perc/srtp_stream.hpp>
+
+#include <botan/mem_ops.h>
+#include <botan/version.h>
+
+#if PERC_BENCH_HAVE_LIBSRTP2
+#include <srtp2/srtp.h>
+#endif
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <x86intrin.h>
+#define PERC_BENCH_HAVE_RDTSC 1
+#else
+#define PERC_BENCH_HAVE_RDTSC 0
+#endif
+
+#if defined(__GLIBC__)
+#include <dlfcn.h>
+#define PERC_BENCH_COUNT_MALLOC 1
+#else
+#define PERC_BENCH_COUNT_MALLOC 0
+#endif
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <limits>
+#include <new>
+#include <span>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <vector>
+
+// ============================================================== allocation counting
+//
+// Every heap allocation made by this process is one "event": operator new (our code, Botan's
+// std::vector/unique_ptr), Botan::allocate_memory (secure_vector; Botan's locking pool does
+// not go through malloc), and malloc/calloc/realloc called directly (libsrtp2, NSS). A
+// thread-local guard keeps the malloc inside operator new or allocate_memory from counting
+// twice. The bench is single-threaded; the counter is atomic only to be safe with helpers.
+
+namespace {
+std::atomic<std::uint64_t> g_alloc_events{0};
+thread_local bool g_in_counted_alloc = false;
+
+std::uint64_t alloc_events() noexcept { return g_alloc_events.load(std::memory_order_relaxed); }
+void count_alloc() noexcept { g_alloc_events.fetch_add(1, std::memory_order_relaxed); }
+
+struct alloc_guard {
+    bool saved = g_in_counted_alloc;
+    alloc_guard() noexcept { g_in_counted_alloc = true; }
+    ~alloc_guard() { g_in_counted_alloc = saved; }
+    alloc_guard(const alloc_guard&) = delete;
+    alloc_guard& operator=(const alloc_guard&) = delete;
+};
+} // namespace
+
+#if PERC_BENCH_COUNT_MALLOC
+extern "C" {
+void* __libc_malloc(std::size_t) noexcept;
+void* __libc_calloc(std::size_t, std::size_t) noexcept;
+void* __libc_realloc(void*, std::size_t) noexcept;
+void __libc_free(void*) noexcept;
+
+// glibc supports replacing malloc in the executable; these forward to its own allocator.
+void* malloc(std::size_t n) noexcept
+{
+    if (!g_in_counted_alloc) count_alloc();
+    return __libc_malloc(n);
+}
+void* calloc(std::size_t n, std::size_t size) noexcept
+{
+    if (!g_in_counted_alloc) count_alloc();
+    return __libc_calloc(n, size);
+}
+void* realloc(void* p, std::size_t n) noexcept
+{
+    if (!g_in_counted_alloc) count_alloc();
+    return __libc_realloc(p, n);
+}
+void free(void* p) noexcept { __libc_free(p); }
+}
+
+// Botan's own calls reach this through the PLT (ELF interposition), so secure_vector
+// allocations inside libbotan are counted too. Forwards to the library's definition.
+void* Botan::allocate_memory(std::size_t elems, std::size_t elem_size)
+{
+    using fn = void* (*)(std::size_t, std::size_t);
+    static fn real = [] {
+        void* sym = dlsym(RTLD_NEXT, "_ZN5Botan15allocate_memoryEmm");
+        if (sym == nullptr) {
+            std::fputs("perc-bench: cannot find Botan::allocate_memory\n", stderr);
+            std::abort();
+        }
+        fn f = nullptr;
+        static_assert(sizeof f == sizeof sym);
+        std::memcpy(&f, &sym, sizeof f);
+        return f;
+    }();
+    count_alloc();
+    alloc_guard guard;
+    return real(elems, elem_size);
+}
+#endif
+
+namespace {
+void* counted_new(std::size_t n)
+{
+    count_alloc();
+    alloc_guard guard;
+    void* p = std::malloc(n == 0 ? 1 : n);
+    if (p == nullptr) throw std::bad_alloc();
+    return p;
+}
+void* counted_new_aligned(std::size_t n, std::align_val_t al)
+{
+    count_alloc();
+    alloc_guard guard;
+    const auto a = static_cast<std::size_t>(al);
+    const std::size_t rounded = ((n == 0 ? 1 : n) + a - 1) / a * a;
+    void* p = std::aligned_alloc(a, rounded);
+    if (p == nullptr) throw std::bad_alloc();
+    return p;
+}
+} // namespace
+
+void* operator new(std::size_t n) { return counted_new(n); }
+void* operator new[](std::size_t n) { return counted_new(n); }
+void* operator new(std::size_t n, const std::nothrow_t&) noexcept
+{
+    try {
+        return counted_new(n);
+    } catch (...) {
+        return nullptr;
+    }
+}
+void* operator new[](std::size_t n, const std::nothrow_t&) noexcept
+{
+    try {
+        return counted_new(n);
+    } catch (...) {
+        return nullptr;
+    }
+}
+void* operator new(std::size_t n, std::align_val_t a) { return counted_new_aligned(n, a); }
+void* operator new[](std::size_t n, std::align_val_t a) { return counted_new_aligned(n, a); }
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete[](void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
+void operator delete(void* p, std::align_val_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::align_val_t) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
+
+namespace {
+
+using perc::bytes_span;
+using perc::bytes_view;
+using perc::errc;
+
+[[noreturn]] void die(const char* what)
+{
+    std::fprintf(stderr, "perc-bench: %s\n", what);
+    std::exit(1);
+}
+
+// ============================================================== options and clock
+
+struct options {
+    std::size_t rounds = 41;
+    std::size_t packets = 2048; ///< distinct packets per implementation per round
+    std::size_t batch = 64;     ///< packets staged into hot buffers per timed run()
+    std::size_t key_setups = 128;
+    bool json = false;
+    bool quick = false;
+    std::string filter; ///< run only cases whose name contains this
+};
+
+struct plan {
+    std::size_t rounds;
+    std::size_t batches; ///< timed run() calls per implementation per round
+    std::size_t batch;   ///< packets per run()
+    std::size_t packets() const { return batches * batch; }
+};
+
+using clock_type = std::chrono::steady_clock;
+
+std::int64_t elapsed_ns(clock_type::time_point a, clock_type::time_point b)
+{
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(b - a).count();
+}
+
+/// TSC ticks per nanosecond, from rdtsc against steady_clock over `ms` milliseconds
+/// (0 when there is no TSC). With constant_tsc the TSC runs at the nominal rate, which is
+/// not the core clock under turbo or throttling: cycles/byte is an estimate.
+double calibrate_tsc_ghz(int ms)
+{
+#if PERC_BENCH_HAVE_RDTSC
+    const auto t0 = clock_type::now();
+    const std::uint64_t c0 = __rdtsc();
+    while (elapsed_ns(t0, clock_type::now()) < std::int64_t{ms} * 1000000) {
+    }
+    const auto t1 = clock_type::now();
+    const std::uint64_t c1 = __rdtsc();
+    return static_cast<double>(c1 - c0) / static_cast<double>(elapsed_ns(t0, t1));
+#else
+    (void)ms;
+    return 0.0;
+#endif
+}
+
+double median(std::vector<double> v)
+{
+    if (v.empty()) return std::numeric_limits<double>::quiet_NaN();
+    std::sort(v.begin(), v.end());
+    const std::size_t n = v.size();
+    return n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2.0;
+}
+
+double quantile(std::vector<double> v, double q)
+{
+    if (v.empty()) return std::numeric_limits<double>::quiet_NaN();
+    std::sort(v.begin(), v.end());
+    const double pos = q * static_cast<double>(v.size() - 1);
+    const auto lo = static_cast<std::size_t>(pos);
+    const std::size_t hi = lo + 1 < v.size() ? lo + 1 : lo;
+    const double frac = pos - static_cast<double>(lo);
+    return v[lo] * (1.0 - frac) + v[hi] * frac;
+}
+
+// ============================================================== the case abstraction
+
+/// One implementation of a case. stage(batch) is untimed: it copies the batch's packets into
+/// the work buffers (batch 0 also resets per-round state such as a fresh stream). run() is
+/// timed: it processes one batch and returns how many packets had the expected outcome.
+template <class Stage, class Run>
+struct impl {
+    Stage stage;
+    Run run;
+};
+template <class Stage, class Run>
+impl(Stage, Run) -> impl<Stage, Run>;
+
+/// An implementation that is not available (libsrtp2 compiled out) or not applicable.
+struct absent {};
+
+struct samples {
+    bool present = false;
+    std::vector<double> ns; ///< per round: median over its batches of ns per packet
+    std::uint64_t allocs = 0;
+    std::uint64_t packets = 0;
+};
+
+enum which : std::size_t { ours = 0, raw = 1, lib = 2 };
+
+struct measurement {
+    samples s[3];
+    std::vector<double> vs_raw, vs_lib; ///< per-round ours/raw, ours/libsrtp2
+};
+
+/// One round of one implementation: every batch staged, then timed. The round's value is the
+/// median over its batches of ns per packet, so a batch that the scheduler preempted (the
+/// machine is shared) does not move it; the median over rounds is reported.
+template <class I>
+double run_round(const plan& p, I& im, samples& s, const char* label)
+{
+    if constexpr (std::is_same_v<I, absent>) {
+        (void)p, (void)im, (void)s, (void)label;
+        return std::numeric_limits<double>::quiet_NaN();
+    } else {
+        s.present = true;
+        std::vector<double> per_batch;
+        per_batch.reserve(p.batches);
+        for (std::size_t b = 0; b < p.batches; ++b) {
+            im.stage(b);
+            const std::uint64_t a0 = alloc_events();
+            const auto t0 = clock_type::now();
+            const std::size_t good = im.run();
+            const auto t1 = clock_type::now();
+            s.allocs += alloc_events() - a0;
+            per_batch.push_back(static_cast<double>(elapsed_ns(t0, t1)) /
+                                static_cast<double>(p.batch));
+            if (good != p.batch) {
+                std::fprintf(stderr, "perc-bench: %s: %zu of %zu packets had the wrong outcome\n",
+                             label, p.batch - good, p.batch);
+                std::exit(1);
+            }
+        }
+        s.packets += p.packets();
+        const double per = median(std::move(per_batch));
+        s.ns.push_back(per);
+        return per;
+    }
+}
+
+/// Runs one warm-up round, then p.rounds rounds; round r runs the three implementations in
+/// the order rotated by r, so none of them always runs first (cold) or last.
+template <class Ours, class Raw, class Lib>
+measurement measure(const plan& p, const char* name, Ours& a, Raw& b, Lib& c)
+{
+    measurement m;
+    auto one = [&](std::size_t w, measurement& into) -> double {
+        switch (w) {
+        case ours: return run_round(p, a, into.s[ours], name);
+        case raw: return run_round(p, b, into.s[raw], "raw");
+        default: return run_round(p, c, into.s[lib], "libsrtp2");
+        }
+    };
+    measurement warm;
+    for (std::size_t w = 0; w < 3; ++w) one(w, warm);
+    for (std::size_t r = 0; r < p.rounds; ++r) {
+        double ns[3];
+        for (std::size_t k = 0; k < 3; ++k) {
+            const std::size_t w = (r + k) % 3;
+            ns[w] = one(w, m);
+        }
+        if (m.s[raw].present) m.vs_raw.push_back(ns[ours] / ns[raw]);
+        if (m.s[lib].present) m.vs_lib.push_back(ns[ours] / ns[lib]);
+    }
+    return m;
+}
+
+// ============================================================== reporting
+
+struct context {
+    options opt;
+    double tsc_ghz = 0;
+    bool header_printed = false;
+};
+
+struct row {
+    const char* name;
+    const char* suite;
+    std::size_t payload; ///< bytes of payload per packet (0: not per packet, e.g. key_setup)
+};
+
+void print_table_header()
+{
+    std::printf("%-16s %-10s %5s | %9s %8s %6s %6s %6s | %9s %6s %6s | %9s %6s %6s | %6s %8s\n",
+                "case", "suite", "bytes", "ours_ns", "Mpkt/s", "cyc/B", "+-%", "allocs", "raw_ns",
+                "cyc/B", "allocs", "srtp2_ns", "cyc/B", "allocs", "vs_raw", "vs_srtp2");
+}
+
+std::string fmt(const char* f, double v)
+{
+    if (std::isnan(v)) return "n/a";
+    char buf[32];
+    std::snprintf(buf, sizeof buf, f, v);
+    return buf;
+}
+
+std::string json_num(double v)
+{
+    if (std::isnan(v)) return "null";
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.4g", v);
+    return buf;
+}
+
+void report(context& ctx, const plan& p, const row& r, const measurement& m)
+{
+    const double nan = std::numeric_limits<double>::quiet_NaN();
+    double ns[3], allocs[3], cpb[3];
+    for (std::size_t w = 0; w < 3; ++w) {
+        const samples& s = m.s[w];
+        ns[w] = s.present ? median(s.ns) : nan;
+        allocs[w] = s.present && s.packets != 0
+                        ? static_cast<double>(s.allocs) / static_cast<double>(s.packets)
+                        : nan;
+        const bool per_byte = r.payload != 0 && ctx.tsc_ghz > 0;
+        cpb[w] = per_byte ? ns[w] * ctx.tsc_ghz / static_cast<double>(r.payload) : nan;
+    }
+    const double spread = (quantile(m.s[ours].ns, 0.75) - quantile(m.s[ours].ns, 0.25)) / 2.0 /
+                          ns[ours] * 100.0;
+    const double vs_raw = median(m.vs_raw);
+    const double vs_lib = median(m.vs_lib);
+    if (ctx.opt.json) {
+        std::printf("{\"case\":\"%s\",\"backend\":\"botan\",\"suite\":\"%s\",\"payload\":%zu,"
+                    "\"ns\":%s,\"ns_min\":%s,\"ns_iqr_half_pct\":%s,\"pps\":%s,"
+                    "\"cycles_per_byte\":%s,\"allocs\":%s,\"raw_ns\":%s,\"raw_allocs\":%s,"
+                    "\"libsrtp_ns\":%s,\"libsrtp_allocs\":%s,\"vs_raw\":%s,\"vs_libsrtp\":%s,"
+                    "\"rounds\":%zu,\"packets_per_round\":%zu,\"tsc_ghz\":%s}\n",
+                    r.name, r.suite, r.payload, json_num(ns[ours]).c_str(),
+                    json_num(quantile(m.s[ours].ns, 0.0)).c_str(), json_num(spread).c_str(),
+                    json_num(1e9 / ns[ours]).c_str(), json_num(cpb[ours]).c_str(),
+                    json_num(allocs[ours]).c_str(), json_num(ns[raw]).c_str(),
+                    json_num(allocs[raw]).c_str(), json_num(ns[lib]).c_str(),
+                    json_num(allocs[lib]).c_str(), json_num(vs_raw).c_str(),
+                    json_num(vs_lib).c_str(), p.rounds, p.packets(), json_num(ctx.tsc_ghz).c_str());
+    } else {
+        if (!ctx.header_printed) {
+            print_table_header();
+            ctx.header_printed = true;
+        }
+        std::printf("%-16s %-10s %5zu | %9s %8s %6s %6s %6s | %9s %6s %6s | %9s %6s %6s | %6s %8s\n",
+                    r.name, r.suite, r.payload, fmt("%.1f", ns[ours]).c_str(),
+                    fmt("%.3f", 1e3 / ns[ours]).c_str(), fmt("%.2f", cpb[ours]).c_str(),
+                    fmt("%.1f", spread).c_str(), fmt("%.2f", allocs[ours]).c_str(),
+                    fmt("%.1f", ns[raw]).c_str(), fmt("%.2f", cpb[raw]).c_str(),
+                    fmt("%.2f", allocs[raw]).c_str(), fmt("%.1f", ns[lib]).c_str(),
+                    fmt("%.2f", cpb[lib]).c_str(), fmt("%.2f", allocs[lib]).c_str(),
+                    fmt("%.3f", vs_raw).c_str(), fmt("%.3f", vs_lib).c_str());
+    }
+    std::fflush(stdout);
+}
+
+// ============================================================== packets
+
+/// `count` packet slots of `capacity` octets each (64-octet aligned), all holding packets
+/// of the same `size`.
+class packet_set {
+public:
+    packet_set(std::size_t count, std::size_t capacity)
+        : stride_((capacity + 63) / 64 * 64), count_(count), storage_(count * stride_ + 64)
+    {
+        const auto addr = reinterpret_cast<std::uintptr_t>(storage_.data());
+        base_ = storage_.data() + ((64 - addr % 64) % 64);
+    }
+    std::size_t count() const { return count_; }
+    std::size_t size = 0;
+    bytes_span slot(std::size_t i) { return {base_ + i * stride_, stride_}; }
+    bytes_span packet(std::size_t i) { return slot(i).first(size); }
+
+    /// Copies packets [first, first + n) of `from` into slots 0..n-1.
+    void stage(packet_set& from, std::size_t first, std::size_t n)
+    {
+        size = from.size;
+        for (std::size_t i = 0; i < n; ++i)
+            std::memcpy(slot(i).data(), from.slot(first + i).data(), size);
+    }
+
+private:
+    std::size_t stride_;
+    std::size_t count_;
+    std::vector<std::uint8_t> storage_;
+    std::uint8_t* base_ = nullptr;
+};
+
+/// xorshift64*: deterministic payload bytes and keys.
+struct rng {
+    std::uint64_t state = 0x853C49E6748FEA9Bull;
+    std::uint8_t byte()
+    {
+        state ^= state >> 12;
+        state ^= state << 25;
+        state ^= state >> 27;
+        return static_cast<std::uint8_t>((state * 0x2545F4914F6CDD1Dull) >> 56);
+    }
+    void fill(bytes_span s)
+    {
+        for (auto& x : s) x = byte();
+    }
+};
+
+constexpr std::uint32_t bench_ssrc = 0xCAFEBABEu;
+constexpr std::size_t rtp_header_size = 12;
+constexpr std::size_t rtcp_header_size = 8;
+constexpr std::size_t slack = 64; // room for tags, the ESRTCP word and libsrtp2's trailer
+
+/// Packet i has SEQ 1 + i: distinct, increasing, no ROC wrap within a round.
+std::uint16_t seq_of(std::size_t i) { return static_cast<std::uint16_t>(1 + i); }
+
+void write_rtp_header(std::uint8_t* h, std::uint16_t seq)
+{
+    h[0] = 0x80; // V = 2, no padding, extension or CSRC
+    h[1] = 96;   // dynamic PT, M = 0
+    perc::store_be16(h + 2, seq);
+    perc::store_be32(h + 4, 0x10000000u + 960u * seq); // timestamp
+    perc::store_be32(h + 8, bench_ssrc);
+}
+
+void write_rtcp_header(std::uint8_t* h, std::size_t total)
+{
+    h[0] = 0x80;                                                       // V = 2, RC = 0
+    h[1] = 200;                                                        // SR
+    perc::store_be16(h + 2, static_cast<std::uint16_t>(total / 4 - 1)); // RFC 3550 length
+    perc::store_be32(h + 4, bench_ssrc);
+}
+
+/// The raw baseline: one adapter call over a packet in place. `clear` octets at the front are
+/// AAD (plus `aad2`, the ESRTCP word for SRTCP), then `ps` octets of payload, then the tag.
+template <class Aead>
+errc raw_seal(Aead& a, const perc::aead_nonce& n, std::uint8_t* pkt, std::size_t clear,
+              std::size_t ps, bytes_view aad2 = {}) noexcept
+{
+    const bytes_span payload{pkt + clear, ps};
+    return a.seal(n, perc::aad_view{bytes_view{pkt, clear}, aad2}, payload, payload,
+                  std::span<std::uint8_t, 16>{pkt + clear + ps, 16});
+}
+
+template <class Aead>
+errc raw_open(Aead& a, const perc::aead_nonce& n, std::uint8_t* pkt, std::size_t clear,
+              std::size_t ps, bytes_view aad2 = {}) noexcept
+{
+    const bytes_span payload{pkt + clear, ps};
+    return a.open(n, perc::aad_view{bytes_view{pkt, clear}, aad2}, payload,
+                  std::span<const std::uint8_t, 16>{pkt + clear + ps, 16}, payload);
+}
+
+// ============================================================== suites
+
+struct suite_aes128 {
+    using transform = perc::botan::srtp_aes_128_gcm;
+    using aead = perc::botan::aead_aes_128_gcm;
+    using kdf = perc::botan::aes_cm_kdf<16>;
+    static constexpr const char* name = "aes128-gcm";
+#if PERC_BENCH_HAVE_LIBSRTP2
+    static void srtp2_policy(srtp_crypto_policy_t* p)
+    {
+        srtp_crypto_policy_set_aes_gcm_128_16_auth(p);
+    }
+#endif
+};
+
+struct suite_aes256 {
+    using transform = perc::botan::srtp_aes_256_gcm;
+    using aead = perc::botan::aead_aes_256_gcm;
+    using kdf = perc::botan::aes_cm_kdf<32>;
+    static constexpr const char* name = "aes256-gcm";
+#if PERC_BENCH_HAVE_LIBSRTP2
+    static void srtp2_policy(srtp_crypto_policy_t* p)
+    {
+        srtp_crypto_policy_set_aes_gcm_256_16_auth(p);
+    }
+#endif
+};
+
+template <class Suite>
+struct keys {
+    static constexpr std::size_t key_size = Suite::transform::master_key_size;
+    std::array<std::uint8_t, key_size> master_key{};
+    std::array<std::uint8_t, 12> master_salt{};
+    std::array<std::uint8_t, key_size + 12> key_salt{}; ///< libsrtp2 wants key ‖ salt
+    // Session keys (RFC 7714 §11), so the raw adapter uses exactly our keys and IVs.
+    std::array<std::uint8_t, key_size> rtp_key{}, rtcp_key{};
+    std::array<std::uint8_t, 12> rtp_salt{}, rtcp_salt{};
+
+    keys()
+    {
+        rng g;
+        g.fill(master_key);
+        g.fill(master_salt);
+        std::copy(master_key.begin(), master_key.end(), key_salt.begin());
+        std::copy(master_salt.begin(), master_salt.end(), key_salt.begin() + key_size);
+        const std::span<const std::uint8_t, key_size> mk{master_key};
+        if (Suite::kdf::derive(mk, master_salt, 0x00, rtp_key) != errc::ok ||
+            Suite::kdf::derive(mk, master_salt, 0x02, rtp_salt) != errc::ok ||
+            Suite::kdf::derive(mk, master_salt, 0x03, rtcp_key) != errc::ok ||
+            Suite::kdf::derive(mk, master_salt, 0x05, rtcp_salt) != errc::ok)
+            die("key derivation failed");
+    }
+
+    typename Suite::transform transform() const
+    {
+        typename Suite::transform t;
+        if (t.set_master_key(master_key, master_salt) != errc::ok) die("set_master_key failed");
+        return t;
+    }
+    static typename Suite::aead aead(const std::array<std::uint8_t, key_size>& key)
+    {
+        typename Suite::aead a;
+        if (a.set_key(std::span<const std::uint8_t, key_size>{key}) != errc::ok) die("set_key");
+        return a;
+    }
+    typename Suite::aead rtp_aead() const { return aead(rtp_key); }
+    typename Suite::aead rtcp_aead() const { return aead(rtcp_key); }
+};
+
+// ============================================================== libsrtp2
+
+#if PERC_BENCH_HAVE_LIBSRTP2
+/// One libsrtp2 session (one SSRC, one direction), re-created per round so its replay
+/// window and sender state start fresh like ours.
+class srtp2_session {
+public:
+    srtp2_session() = default;
+    ~srtp2_session() { reset(); }
+    srtp2_session(const srtp2_session&) = delete;
+    srtp2_session& operator=(const srtp2_session&) = delete;
+
+    template <class Suite>
+    void create(keys<Suite>& k)
+    {
+        reset();
+        srtp_policy_t pol;
+        std::memset(&pol, 0, sizeof pol);
+        Suite::srtp2_policy(&pol.rtp);
+        Suite::srtp2_policy(&pol.rtcp);
+        pol.ssrc.type = ssrc_specific;
+        pol.ssrc.value = bench_ssrc;
+        pol.key = k.key_salt.data();
+        pol.window_size = 128; // same as perc::srtp_stream<>
+        pol.allow_repeat_tx = 0;
+        if (srtp_create(&s_, &pol) != srtp_err_status_ok) die("srtp_create failed");
+    }
+    void reset()
+    {
+        if (s_ != nullptr) (void)srtp_dealloc(s_);
+        s_ = nullptr;
+    }
+    srtp_t get() const { return s_; }
+
+private:
+    srtp_t s_ = nullptr;
+};
+
+int as_int(std::size_t n) { return static_cast<int>(n); }
+#endif
+
+// ============================================================== fixtures
+
+/// Everything a (suite, payload) pair needs, built once: plaintext packets, the same packets
+/// protected by us and by libsrtp2, forged copies, and the per-packet IVs for the raw runs.
+template <class Suite>
+struct fixture {
+    keys<Suite> k;
+    std::size_t payload;
+    packet_set rtp_plain, rtp_ours, rtp_ours_forged, rtcp_plain, rtcp_ours;
+    std::vector<perc::aead_nonce> rtp_nonce, rtcp_nonce;
+    std::vector<std::array<std::uint8_t, 4>> esrtcp;
+#if PERC_BENCH_HAVE_LIBSRTP2
+    packet_set rtp_lib, rtp_lib_forged, rtcp_lib;
+#endif
+
+    fixture(std::size_t n, std::size_t payload_size)
+        : payload(payload_size),
+          rtp_plain(n, rtp_header_size + payload_size + slack),
+          rtp_ours(n, rtp_header_size + payload_size + slack),
+          rtp_ours_forged(n, rtp_header_size + payload_size + slack),
+          rtcp_plain(n, rtcp_header_size + payload_size + slack),
+          rtcp_ours(n, rtcp_header_size + payload_size + slack)
+#if PERC_BENCH_HAVE_LIBSRTP2
+          ,
+          rtp_lib(n, rtp_header_size + payload_size + slack),
+          rtp_lib_forged(n, rtp_header_size + payload_size + slack),
+          rtcp_lib(n, rtcp_header_size + payload_size + slack)
+#endif
+    {
+        rng g;
+        rtp_plain.size = rtp_header_size + payload_size;
+        rtcp_plain.size = rtcp_header_size + payload_size;
+        for (std::size_t i = 0; i < n; ++i) {
+            auto p = rtp_plain.packet(i);
+            write_rtp_header(p.data(), seq_of(i));
+            g.fill(p.subspan(rtp_header_size));
+            auto c = rtcp_plain.packet(i);
+            write_rtcp_header(c.data(), c.size());
+            g.fill(c.subspan(rtcp_header_size));
+        }
+
+        auto t = k.transform();
+        perc::srtp_stream<> tx;
+        rtp_ours.size = rtp_ours_forged.size = rtp_plain.size + t.srtp_overhead;
+        rtcp_ours.size = rtcp_plain.size + t.srtcp_overhead;
+        for (std::size_t i = 0; i < n; ++i) {
+            if (!t.protect_rtp(tx, rtp_plain.packet(i), rtp_ours.slot(i))) die("protect_rtp");
+            if (!t.protect_rtcp(tx, rtcp_plain.packet(i), rtcp_ours.slot(i))) die("protect_rtcp");
+            std::memcpy(rtp_ours_forged.slot(i).data(), rtp_ours.slot(i).data(), rtp_ours.size);
+            rtp_ours_forged.packet(i).back() ^= 0x01; // last tag octet
+            rtp_nonce.push_back(
+                perc::srtp_aead_nonce(k.rtp_salt, bench_ssrc, 0, seq_of(i)));
+            rtcp_nonce.push_back(
+                perc::srtcp_aead_nonce(k.rtcp_salt, bench_ssrc, static_cast<std::uint32_t>(i)));
+            std::array<std::uint8_t, 4> e{};
+            perc::store_be32(e.data(), 0x80000000u | static_cast<std::uint32_t>(i));
+            esrtcp.push_back(e);
+        }
+
+#if PERC_BENCH_HAVE_LIBSRTP2
+        srtp2_session s;
+        s.create(k);
+        rtp_lib.size = rtp_lib_forged.size = rtp_ours.size;
+        rtcp_lib.size = rtcp_ours.size;
+        for (std::size_t i = 0; i < n; ++i) {
+            std::memcpy(rtp_lib.slot(i).data(), rtp_plain.slot(i).data(), rtp_plain.size);
+            int len = as_int(rtp_plain.size);
+            if (srtp_protect(s.get(), rtp_lib.slot(i).data(), &len) != srtp_err_status_ok ||
+                static_cast<std::size_t>(len) != rtp_lib.size)
+                die("libsrtp2 srtp_protect failed");
+            // Independent check: RFC 7714 bytes must agree between the two implementations.
+            if (std::memcmp(rtp_lib.slot(i).data(), rtp_ours.slot(i).data(), rtp_lib.size) != 0)
+                die("libsrtp2 and perc disagree on SRTP bytes");
+            std::memcpy(rtp_lib_forged.slot(i).data(), rtp_lib.slot(i).data(), rtp_lib.size);
+            rtp_lib_forged.packet(i).back() ^= 0x01;
+            std::memcpy(rtcp_lib.slot(i).data(), rtcp_plain.slot(i).data(), rtcp_plain.size);
+            len = as_int(rtcp_plain.size);
+            if (srtp_protect_rtcp(s.get(), rtcp_lib.slot(i).data(), &len) != srtp_err_status_ok ||
+                static_cast<std::size_t>(len) != rtcp_lib.size)
+                die("libsrtp2 srtp_protect_rtcp failed");
+        }
+#endif
+    }
+};
+
+// ============================================================== cases
+
+/// Helpers shared by the cases: a fresh round starts at batch 0.
+struct batches {
+    const plan& p;
+    packet_set& work;
+    void stage(packet_set& from, std::size_t b) { work.stage(from, b * p.batch, p.batch); }
+};
+
+template <class Suite>
+void case_srtp_protect(context& ctx, const plan& p, fixture<Suite>& f, packet_set& work)
+{
+    batches w{p, work};
+    auto t = f.k.transform();
+    perc::srtp_stream<> stream;
+    auto ours_impl = impl{[&](std::size_t b) {
+                              if (b == 0) stream = {};
+                              w.stage(f.rtp_plain, b);
+                          },
+                          [&] {
+                              std::size_t good = 0;
+                              const std::size_t in_size = work.size;
+                              for (std::size_t i = 0; i < p.batch; ++i) {
+                                  bytes_span s = work.slot(i);
+                                  good += t.protect_rtp(stream, s.first(in_size), s).has_value();
+                              }
+                              return good;
+                          }};
+    auto aead = f.k.rtp_aead();
+    std::size_t first = 0;
+    auto raw_impl = impl{[&](std::size_t b) {
+                             first = b * p.batch;
+                             w.stage(f.rtp_plain, b);
+                         },
+                         [&] {
+                             std::size_t good = 0;
+                             const std::size_t ps = work.size - rtp_header_size;
+                             for (std::size_t i = 0; i < p.batch; ++i)
+                                 good += raw_seal(aead, f.rtp_nonce[first + i], work.slot(i).data(),
+                                                  rtp_header_size, ps) == errc::ok;
+                             return good;
+                         }};
+#if PERC_BENCH_HAVE_LIBSRTP2
+    srtp2_session s;
+    auto lib_impl = impl{[&](std::size_t b) {
+                             if (b == 0) s.create(f.k);
+                             w.stage(f.rtp_plain, b);
+                         },
+                         [&] {
+                             std::size_t good = 0;
+                             for (std::size_t i = 0; i < p.batch; ++i) {
+                                 int len = as_int(work.size);
+                                 good += srtp_protect(s.get(), work.slot(i).data(), &len) ==
+                                         srtp_err_status_ok;
+                             }
+                             return good;
+                         }};
+#else
+    absent lib_impl;
+#endif
+    report(ctx, p, {"srtp_protect", Suite::name, f.payload},
+           measure(p, "srtp_protect", ours_impl, raw_impl, lib_impl));
+}
+
+/// srtp_unprotect of valid packets (expect ok) or forged ones (expect auth_failed).
+template <class Suite>
+void case_srtp_unprotect(context& ctx, const plan& p, fixture<Suite>& f, packet_set& work,
+                         bool forged)
+{
+    const char* name = forged ? "forged_reject" : "srtp_unprotect";
+    batches w{p, work};
+    packet_set& ours_src = forged ? f.rtp_ours_forged : f.rtp_ours;
+    const errc want = forged ? errc::auth_failed : errc::ok;
+    auto t = f.k.transform();
+    perc::srtp_stream<> stream;
+    auto ours_impl = impl{[&](std::size_t b) {
+                              if (b == 0) stream = {};
+                              w.stage(ours_src, b);
+                          },
+                          [&] {
+                              std::size_t good = 0;
+                              const std::size_t in_size = work.size;
+                              for (std::size_t i = 0; i < p.batch; ++i) {
+                                  bytes_span s = work.slot(i);
+                                  auto r = t.unprotect_rtp(stream, s.first(in_size), s);
+                                  good += (r ? errc::ok : r.error()) == want;
+                              }
+                              return good;
+                          }};
+    auto aead = f.k.rtp_aead();
+    std::size_t first = 0;
+    auto raw_impl = impl{[&](std::size_t b) {
+                             first = b * p.batch;
+                             w.stage(ours_src, b);
+                         },
+                         [&] {
+                             std::size_t good = 0;
+                             const std::size_t ps = work.size - rtp_header_size - 16;
+                             for (std::size_t i = 0; i < p.batch; ++i)
+                                 good += raw_open(aead, f.rtp_nonce[first + i], work.slot(i).data(),
+                                                  rtp_header_size, ps) == want;
+                             return good;
+                         }};
+#if PERC_BENCH_HAVE_LIBSRTP2
+    packet_set& lib_src = forged ? f.rtp_lib_forged : f.rtp_lib;
+    const srtp_err_status_t lib_want = forged ? srtp_err_status_auth_fail : srtp_err_status_ok;
+    srtp2_session s;
+    auto lib_impl = impl{[&](std::size_t b) {
+                             if (b == 0) s.create(f.k);
+                             w.stage(lib_src, b);
+                         },
+                         [&] {
+                             std::size_t good = 0;
+                             for (std::size_t i = 0; i < p.batch; ++i) {
+                                 int len = as_int(work.size);
+                                 good += srtp_unprotect(s.get(), work.slot(i).data(), &len) ==
+                                         lib_want;
+                             }
+                             return good;
+                         }};
+#else
+    absent lib_impl;
+#endif
+    report(ctx, p, {name, Suite::name, f.payload}, measure(p, name, ours_impl, raw_impl, lib_impl));
+}
+
+template <class Suite>
+void case_srtcp_protect(context& ctx, const plan& p, fixture<Suite>& f, packet_set& work)
+{
+    batches w{p, work};
+    auto t = f.k.transform();
+    perc::srtp_stream<> stream;
+    auto ours_impl = impl{[&](std::size_t b) {
+                              if (b == 0) stream = {};
+                              w.stage(f.rtcp_plain, b);
+                          },
+                          [&] {
+                              std::size_t good = 0;
+                              const std::size_t in_size = work.size;
+                              for (std::size_t i = 0; i < p.batch; ++i) {
+                                  bytes_span s = work.slot(i);
+                                  good += t.protect_rtcp(stream, s.first(in_size), s).has_value();
+                              }
+                              return good;
+                          }};
+    auto aead = f.k.rtcp_aead();
+    std::size_t first = 0;
+    auto raw_impl = impl{[&](std::size_t b) {
+                             first = b * p.batch;
+                             w.stage(f.rtcp_plain, b);
+                         },
+                         [&] {
+                             std::size_t good = 0;
+                             const std::size_t ps = work.size - rtcp_header_size;
+                             for (std::size_t i = 0; i < p.batch; ++i)
+                                 good += raw_seal(aead, f.rtcp_nonce[first + i], work.slot(i).data(),
+                                                  rtcp_header_size, ps, f.esrtcp[first + i]) ==
+                                         errc::ok;
+                             return good;
+                         }};
+#if PERC_BENCH_HAVE_LIBSRTP2
+    srtp2_session s;
+    auto lib_impl = impl{[&](std::size_t b) {
+                             if (b == 0) s.create(f.k);
+                             w.stage(f.rtcp_plain, b);
+                         },
+                         [&] {
+                             std::size_t good = 0;
+                             for (std::size_t i = 0; i < p.batch; ++i) {
+                                 int len = as_int(work.size);
+                                 good += srtp_protect_rtcp(s.get(), work.slot(i).data(), &len) ==
+                                         srtp_err_status_ok;
+                             }
+                             return good;
+                         }};
+#else
+    absent lib_impl;
+#endif
+    report(ctx, p, {"srtcp_protect", Suite::name, f.payload},
+           measure(p, "srtcp_protect", ours_impl, raw_impl, lib_impl));
+}
+
+template <class Suite>
+void case_srtcp_unprotect(context& ctx, const plan& p, fixture<Suite>& f, packet_set& work)
+{
+    batches w{p, work};
+    auto t = f.k.transform();
+    perc::srtp_stream<> stream;
+    auto ours_impl = impl{[&](std::size_t b) {
+                              if (b == 0) stream = {};
+                              w.stage(f.rtcp_ours, b);
+                          },
+                          [&] {
+                              std::size_t good = 0;
+                              const std::size_t in_size = work.size;
+                              for (std::size_t i = 0; i < p.batch; ++i) {
+                                  bytes_span s = work.slot(i);
+                                  good += t.unprotect_rtcp(stream, s.first(in_size), s).has_value();
+                              }
+                              return good;
+                          }};
+    auto aead = f.k.rtcp_aead();
+    std::size_t first = 0;
+    auto raw_impl = impl{[&](std::size_t b) {
+                             first = b * p.batch;
+                             w.stage(f.rtcp_ours, b);
+                         },
+                         [&] {
+                             std::size_t good = 0;
+                             // header(8) ‖ ciphertext ‖ tag ‖ ESRTCP word (RFC 7714 §9.2)
+                             const std::size_t ps = work.size - rtcp_header_size - 20;
+                             for (std::size_t i = 0; i < p.batch; ++i) {
+                                 std::uint8_t* d = work.slot(i).data();
+                                 const bytes_view esrtcp{d + work.size - 4, 4};
+                                 good += raw_open(aead, f.rtcp_nonce[first + i], d,
+                                                  rtcp_header_size, ps, esrtcp) == errc::ok;
+                             }
+                             return good;
+                         }};
+#if PERC_BENCH_HAVE_LIBSRTP2
+    srtp2_session s;
+    auto lib_impl = impl{[&](std::size_t b) {
+                             if (b == 0) s.create(f.k);
+                             w.stage(f.rtcp_lib, b);
+                         },
+                         [&] {
+                             std::size_t good = 0;
+                             for (std::size_t i = 0; i < p.batch; ++i) {
+                                 int len = as_int(work.size);
+                                 good += srtp_unprotect_rtcp(s.get(), work.slot(i).data(), &len) ==
+                                         srtp_err_status_ok;
+                             }
+                             return good;
+                         }};
+#else
+    absent lib_impl;
+#endif
+    report(ctx, p, {"srtcp_unprotect", Suite::name, f.payload},
+           measure(p, "srtcp_unprotect", ours_impl, raw_impl, lib_impl));
+}
+
+/// key_setup: ours = set_master_key (4 KDF outputs + 2 AEAD keys); raw = the two AEAD
+/// set_key calls alone (SRTP and SRTCP session keys, no KDF); libsrtp2 = srtp_create +
+/// srtp_dealloc of a one-stream session (libsrtp2 has no cheaper re-key call).
+template <class Suite>
+void case_key_setup(context& ctx, const plan& p, keys<Suite>& k)
+{
+    using key_span = std::span<const std::uint8_t, keys<Suite>::key_size>;
+    typename Suite::transform t;
+    auto ours_impl = impl{[](std::size_t) {},
+                          [&] {
+                              std::size_t good = 0;
+                              for (std::size_t i = 0; i < p.batch; ++i)
+                                  good += t.set_master_key(k.master_key, k.master_salt) == errc::ok;
+                              return good;
+                          }};
+    typename Suite::aead a1, a2;
+    auto raw_impl = impl{[](std::size_t) {},
+                         [&] {
+                             std::size_t good = 0;
+                             for (std::size_t i = 0; i < p.batch; ++i) {
+                                 const errc e1 = a1.set_key(key_span{k.rtp_key});
+                                 const errc e2 = a2.set_key(key_span{k.rtcp_key});
+                                 good += e1 == errc::ok && e2 == errc::ok;
+                             }
+                             return good;
+                         }};
+#if PERC_BENCH_HAVE_LIBSRTP2
+    srtp2_session s;
+    auto lib_impl = impl{[](std::size_t) {},
+                         [&] {
+                             for (std::size_t i = 0; i < p.batch; ++i) s.create(k);
+                             return p.batch;
+                         }};
+#else
+    absent lib_impl;
+#endif
+    report(ctx, p, {"key_setup", Suite::name, 0},
+           measure(p, "key_setup", ours_impl, raw_impl, lib_impl));
+}
+
+bool wanted(const context& ctx, std::string_view name)
+{
+    return ctx.opt.filter.empty() || name.find(ctx.opt.filter) != std::string_view::npos;
+}
+
+template <class Suite>
+void run_suite(context& ctx)
+{
+    const options& o = ctx.opt;
+    const plan p{o.rounds, o.packets / o.batch, o.batch};
+    for (std::size_t payload : {64u, 160u, 1200u, 1400u}) {
+        fixture<Suite> f(p.packets(), payload);
+        packet_set work(p.batch, rtcp_header_size + rtp_header_size + payload + slack);
+        if (wanted(ctx, "srtp_protect")) case_srtp_protect(ctx, p, f, work);
+        if (wanted(ctx, "srtp_unprotect")) case_srtp_unprotect(ctx, p, f, work, false);
+        if (wanted(ctx, "forged_reject")) case_srtp_unprotect(ctx, p, f, work, true);
+        if (wanted(ctx, "srtcp_protect")) case_srtcp_protect(ctx, p, f, work);
+        if (wanted(ctx, "srtcp_unprotect")) case_srtcp_unprotect(ctx, p, f, work);
+    }
+    if (wanted(ctx, "key_setup")) {
+        keys<Suite> k;
+        const std::size_t kb = 16;
+        const plan kp{o.rounds, o.key_setups / kb == 0 ? 1 : o.key_setups / kb, kb};
+        case_key_setup(ctx, kp, k);
+    }
+}
+
+std::size_t parse_count(const char* s, const char* what)
+{
+    char* end = nullptr;
+    const unsigned long long v = std::strtoull(s, &end, 10);
+    if (end == s || *end != '\0' || v == 0 || v > 60000) die(what);
+    return static_cast<std::size_t>(v);
+}
+
+void usage()
+{
+    std::puts("usage: perc-bench [--quick] [--json] [--rounds N] [--packets N] [--filter CASE]\n"
+              "  --quick        15 rounds x 1024 packets (about 10 s)\n"
+              "  --json         one JSON object per case on stdout (notes go to stderr)\n"
+              "  --rounds N     rounds per case (default 41)\n"
+              "  --packets N    distinct packets per implementation per round (default 2048,\n"
+              "                 a multiple of 64; at most 60000 so SEQ never wraps)\n"
+              "  --filter CASE  run only cases whose name contains CASE (srtp_protect,\n"
+              "                 srtp_unprotect, forged_reject, srtcp_protect, srtcp_unprotect,\n"
+              "                 key_setup)");
+}
+
+} // namespace
+
+int main(int argc, char** argv)
+{
+    context ctx;
+    options& o = ctx.opt;
+    bool rounds_set = false, packets_set = false;
+    for (int i = 1; i < argc; ++i) {
+        const std::string_view a = argv[i];
+        auto next = [&](const char* what) -> const char* {
+            if (i + 1 >= argc) die(what);
+            return argv[++i];
+        };
+        if (a == "--quick") o.quick = true;
+        else if (a == "--json") o.json = true;
+        else if (a == "--rounds") {
+            o.rounds = parse_count(next("--rounds needs N"), "bad --rounds");
+            rounds_set = true;
+        } else if (a == "--packets") {
+            o.packets = parse_count(next("--packets needs N"), "bad --packets");
+            packets_set = true;
+        }
+        else if (a == "--filter") o.filter = next("--filter needs a case name");
+        else if (a == "--help" || a == "-h") {
+            usage();
+            return 0;
+        } else {
+            usage();
+            return 2;
+        }
+    }
+    if (o.quick) {
+        if (!rounds_set) o.rounds = 15;
+        if (!packets_set) o.packets = 1024;
+        o.key_setups = 64;
+    }
+    if (o.packets % o.batch != 0) die("--packets must be a multiple of 64");
+
+#if PERC_BENCH_HAVE_LIBSRTP2
+    if (srtp_init() != srtp_err_status_ok) die("srtp_init failed");
+    const char* lib_version = srtp_get_version_string();
+#else
+    const char* lib_version = "n/a (built without libsrtp2)";
+#endif
+    ctx.tsc_ghz = calibrate_tsc_ghz(o.quick ? 100 : 300);
+
+    FILE* notes = o.json ? stderr : stdout;
+#if defined(__OPTIMIZE__)
+    const char* opt = "optimized";
+#else
+    const char* opt = "NOT optimized (numbers meaningless)";
+#endif
+    std::fprintf(notes,
+                 "perc-bench: perc (Botan %s backend) vs raw adapter vs %s\n"
+                 "build: %s, %s; %zu rounds x %zu packets per implementation (batches of %zu), "
+                 "order rotated per round; medians\n"
+                 "ns: steady_clock per batch of %zu packets, median over a round's batches, then over "
+                 "rounds; cycles/byte = ns x %.3f GHz / payload, "
+                 "the TSC rate calibrated with rdtsc against steady_clock (a constant-rate TSC, "
+                 "not the core clock under turbo: an estimate)\n"
+                 "+-%%: half the inter-quartile range of ours, in %% of the median; allocs: heap "
+                 "allocations per packet inside timed loops (operator new + Botan::allocate_memory "
+                 "+ malloc/calloc/realloc%s)\n",
+                 Botan::short_version_cstr(), lib_version,
+#if defined(__clang__)
+                 "clang " __clang_version__,
+#elif defined(__GNUC__)
+                 "g++ " __VERSION__,
+#else
+                 "unknown compiler",
+#endif
+                 opt, o.rounds, o.packets, o.batch, o.batch, ctx.tsc_ghz,
+                 PERC_BENCH_COUNT_MALLOC ? "" : "; malloc not counted on this libc");
+    std::fflush(notes);
+
+    const auto start = clock_type::now();
+    run_suite<suite_aes128>(ctx);
+    run_suite<suite_aes256>(ctx);
+    std::fprintf(notes, "total %.2f s\n",
+                 static_cast<double>(elapsed_ns(start, clock_type::now())) / 1e9);
+#if PERC_BENCH_HAVE_LIBSRTP2
+    (void)srtp_shutdown();
+#endif
+    return 0;
+}

@@ -1,0 +1,119 @@
+// perc — runtime choice of a DTLS-SRTP profile, mapped once to a concrete type.
+#pragma once
+
+#include <perc/botan/double.hpp>
+#include <perc/botan/srtp.hpp>
+#include <perc/srtp_session.hpp>
+#include <perc/suites.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <type_traits>
+#include <variant>
+
+namespace perc::botan {
+
+/// One direction of protection for any profile we implement. Chosen once per association
+/// (e.g. from the DTLS-SRTP use_srtp result); per packet std::visit is a jump on the index,
+/// with no virtual call, and each alternative runs its own straight-line code.
+using any_endpoint = std::variant<std::monostate, srtp_session<srtp_aes_128_gcm>,
+                                  srtp_session<srtp_aes_256_gcm>, double_aes_128_gcm,
+                                  double_aes_256_gcm>;
+
+/// The most any alternative adds to an RTP packet.
+inline constexpr std::size_t any_endpoint_max_overhead = double_aes_256_gcm::max_overhead;
+
+/// Replaces `out` with the endpoint for DTLS-SRTP profile `profile_id`, keyed with the
+/// (double, for 0x0009/0x000A) master key and salt.
+/// Errors: unsupported (unknown profile), bad_key_size, bad_salt_size, backend_failure.
+/// Allocates (key schedules and the SSRC table): call at setup, not per packet.
+inline errc make_endpoint(std::uint16_t profile_id, bytes_view master_key, bytes_view master_salt,
+                          any_endpoint& out, std::size_t max_streams = 64) noexcept
+{
+    const profile_info* info = find_profile(profile_id);
+    if (info == nullptr) return errc::unsupported;
+    switch (info->profile) {
+    case srtp_profile::aead_aes_128_gcm:
+        return out.emplace<srtp_session<srtp_aes_128_gcm>>().init(master_key, master_salt,
+                                                                  {max_streams, true});
+    case srtp_profile::aead_aes_256_gcm:
+        return out.emplace<srtp_session<srtp_aes_256_gcm>>().init(master_key, master_salt,
+                                                                  {max_streams, true});
+    case srtp_profile::double_aead_aes_128_gcm_aead_aes_128_gcm:
+        return out.emplace<double_aes_128_gcm>().init(master_key, master_salt, {max_streams});
+    case srtp_profile::double_aead_aes_256_gcm_aead_aes_256_gcm:
+        return out.emplace<double_aes_256_gcm>().init(master_key, master_salt, {max_streams});
+    }
+    return errc::unsupported;
+}
+
+/// Adds state for `ssrc` starting at `roc` (both layers for the double profiles), for a
+/// stream joined mid-way (RFC 3711 §3.3.1). Errors: no_key (empty), stream_exists,
+/// stream_table_full.
+inline errc add_stream(any_endpoint& e, std::uint32_t ssrc, std::uint32_t roc) noexcept
+{
+    return std::visit(
+        [&](auto& x) -> errc {
+            using T = std::decay_t<decltype(x)>;
+            if constexpr (std::is_same_v<T, std::monostate>) return errc::no_key;
+            else if constexpr (std::is_same_v<T, double_aes_128_gcm> ||
+                               std::is_same_v<T, double_aes_256_gcm>)
+                return x.add_stream(ssrc, roc, roc);
+            else return x.add_stream(ssrc, roc);
+        },
+        e);
+}
+
+/// protect_rtp of whichever alternative `e` holds (errc::no_key when empty).
+inline result<bytes_span> protect_rtp(any_endpoint& e, bytes_view in, bytes_span out) noexcept
+{
+    return std::visit(
+        [&](auto& x) -> result<bytes_span> {
+            if constexpr (std::is_same_v<std::decay_t<decltype(x)>, std::monostate>) return errc::no_key;
+            else return x.protect_rtp(in, out);
+        },
+        e);
+}
+
+/// unprotect_rtp of whichever alternative `e` holds; returns the recovered RTP packet (for
+/// the double profiles: original PT, SEQ and M restored from the OHB).
+inline result<bytes_span> unprotect_rtp(any_endpoint& e, bytes_view in, bytes_span out) noexcept
+{
+    return std::visit(
+        [&](auto& x) -> result<bytes_span> {
+            using T = std::decay_t<decltype(x)>;
+            if constexpr (std::is_same_v<T, std::monostate>) {
+                return errc::no_key;
+            } else if constexpr (std::is_same_v<T, double_aes_128_gcm> ||
+                                 std::is_same_v<T, double_aes_256_gcm>) {
+                auto r = x.unprotect_rtp(in, out);
+                if (!r) return r.error();
+                return r->packet;
+            } else {
+                return x.unprotect_rtp(in, out);
+            }
+        },
+        e);
+}
+
+inline result<bytes_span> protect_rtcp(any_endpoint& e, bytes_view in, bytes_span out) noexcept
+{
+    return std::visit(
+        [&](auto& x) -> result<bytes_span> {
+            if constexpr (std::is_same_v<std::decay_t<decltype(x)>, std::monostate>) return errc::no_key;
+            else return x.protect_rtcp(in, out);
+        },
+        e);
+}
+
+inline result<bytes_span> unprotect_rtcp(any_endpoint& e, bytes_view in, bytes_span out) noexcept
+{
+    return std::visit(
+        [&](auto& x) -> result<bytes_span> {
+            if constexpr (std::is_same_v<std::decay_t<decltype(x)>, std::monostate>) return errc::no_key;
+            else return x.unprotect_rtcp(in, out);
+        },
+        e);
+}
+
+} // namespace perc::botan

@@ -1,0 +1,539 @@
+// Botan AES-GCM adapter (perc::botan::aead_gcm): NIST SP 800-38D / McGrew–Viega known answers,
+// the raw GCM values of RFC 7714 §16/§17, Botan's own GCM_Mode as an independent oracle, and the
+// open() contract of RFC 7714 §5.3 (verify first; nothing written on failure).
+#include <perc/botan/aead.hpp>
+
+#include "test_util.hpp"
+
+#include <botan/aead.h>
+#include <botan/secmem.h>
+
+#include <doctest/doctest.h>
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+using namespace perc_test;
+
+namespace {
+
+using perc::errc;
+
+struct gcm_vector {
+    const char* name;
+    const char* key;
+    const char* iv;
+    const char* aad;
+    const char* pt;
+    const char* ct;
+    const char* tag;
+};
+
+// McGrew & Viega, "The Galois/Counter Mode of Operation (GCM)", test cases with 96-bit IVs
+// (the same values as NIST's GCM validation examples). AES-128: cases 1–4.
+const gcm_vector nist128[] = {
+    {"GCM test case 1", "00000000000000000000000000000000", "000000000000000000000000", "", "", "",
+     "58e2fccefa7e3061367f1d57a4e7455a"},
+    {"GCM test case 2", "00000000000000000000000000000000", "000000000000000000000000", "",
+     "00000000000000000000000000000000", "0388dace60b6a392f328c2b971b2fe78",
+     "ab6e47d42cec13bdf53a67b21257bddf"},
+    {"GCM test case 3", "feffe9928665731c6d6a8f9467308308", "cafebabefacedbaddecaf888", "",
+     "d9313225f88406e5a55909c5aff5269a86a7a9531534f7da2e4c303d8a318a72"
+     "1c3c0c95956809532fcf0e2449a6b525b16aedf5aa0de657ba637b391aafd255",
+     "42831ec2217774244b7221b784d0d49ce3aa212f2c02a4e035c17e2329aca12e"
+     "21d514b25466931c7d8f6a5aac84aa051ba30b396a0aac973d58e091473f5985",
+     "4d5c2af327cd64a62cf35abd2ba6fab4"},
+    {"GCM test case 4", "feffe9928665731c6d6a8f9467308308", "cafebabefacedbaddecaf888",
+     "feedfacedeadbeeffeedfacedeadbeefabaddad2",
+     "d9313225f88406e5a55909c5aff5269a86a7a9531534f7da2e4c303d8a318a72"
+     "1c3c0c95956809532fcf0e2449a6b525b16aedf5aa0de657ba637b39",
+     "42831ec2217774244b7221b784d0d49ce3aa212f2c02a4e035c17e2329aca12e"
+     "21d514b25466931c7d8f6a5aac84aa051ba30b396a0aac973d58e091",
+     "5bc94fbc3221a5db94fae95ae7121a47"},
+};
+
+// AES-256: cases 13–16.
+const gcm_vector nist256[] = {
+    {"GCM test case 13", "0000000000000000000000000000000000000000000000000000000000000000",
+     "000000000000000000000000", "", "", "", "530f8afbc74536b9a963b4f1c4cb738b"},
+    {"GCM test case 14", "0000000000000000000000000000000000000000000000000000000000000000",
+     "000000000000000000000000", "", "00000000000000000000000000000000",
+     "cea7403d4d606b6e074ec5d3baf39d18", "d0d1c8a799996bf0265b98b5d48ab919"},
+    {"GCM test case 15", "feffe9928665731c6d6a8f9467308308feffe9928665731c6d6a8f9467308308",
+     "cafebabefacedbaddecaf888", "",
+     "d9313225f88406e5a55909c5aff5269a86a7a9531534f7da2e4c303d8a318a72"
+     "1c3c0c95956809532fcf0e2449a6b525b16aedf5aa0de657ba637b391aafd255",
+     "522dc1f099567d07f47f37a32a84427d643a8cdcbfe5c0c97598a2bd2555d1aa"
+     "8cb08e48590dbb3da7b08b1056828838c5f61e6393ba7a0abcc9f662898015ad",
+     "b094dac5d93471bdec1a502270e3cc6c"},
+    {"GCM test case 16", "feffe9928665731c6d6a8f9467308308feffe9928665731c6d6a8f9467308308",
+     "cafebabefacedbaddecaf888", "feedfacedeadbeeffeedfacedeadbeefabaddad2",
+     "d9313225f88406e5a55909c5aff5269a86a7a9531534f7da2e4c303d8a318a72"
+     "1c3c0c95956809532fcf0e2449a6b525b16aedf5aa0de657ba637b39",
+     "522dc1f099567d07f47f37a32a84427d643a8cdcbfe5c0c97598a2bd2555d1aa"
+     "8cb08e48590dbb3da7b08b1056828838c5f61e6393ba7a0abcc9f662",
+     "76fc6ece0f4e1768cddf8853bb2d551b"},
+};
+
+// RFC 7714 §16/§17 raw GCM values (key, IV, AAD, PT -> cipher, tag), from the digest
+// (rfc7714-aes-gcm-srtp.md §11). The SRTCP AADs are header(8) ‖ ESRTCP word (§9.2) or
+// packet ‖ ESRTCP word (§9.3).
+#define RFC_PAYLOAD                                                                                \
+    "47616c6c 69612065 7374206f 6d6e6973 20646976 69736120 696e2070 61727465 73207472 6573"
+#define RFC_RTCP_REST                                                                              \
+    "4e545031 4e545032 52545020 0000042a 0000e930 4c756e61 deadbeef deadbeef deadbeef deadbeef "   \
+    "deadbeef"
+const gcm_vector rfc128[] = {
+    {"RFC 7714 §16.1.1", "000102030405060708090a0b0c0d0e0f", "51753c6580c2726f20718414",
+     "8040f17b 8041f8d3 5501a0b2", RFC_PAYLOAD,
+     "f24de3a3 fb34de6c acba861c 9d7e4bca be633bd5 0d294e6f 42a5f47a 51c7d19b 36de3adf 8833",
+     "899d7f27 beb16a91 52cf765e e4390cce"},
+    {"RFC 7714 §16.1.3 (tagging only)", "000102030405060708090a0b0c0d0e0f",
+     "51753c6580c2726f20718414", "8040f17b 8041f8d3 5501a0b2 " RFC_PAYLOAD, "", "",
+     "22493f82 d2bce397 e9d79e3b 19aa4216"},
+    {"RFC 7714 §17.1", "000102030405060708090a0b0c0d0e0f", "517524055203726f207170bb",
+     "81c8000d 4d617273 800005d4", RFC_RTCP_REST,
+     "63e94885 dcdab67c a727d766 2f6b7e99 7ff5c0f7 6c06f32d c676a5f1 730d6fda 4ce09b46 86303ded "
+     "0bb9275b",
+     "c84aa458 96cf4d2f c5abf872 45d9eade"},
+    {"RFC 7714 §17.3 (E = 0)", "000102030405060708090a0b0c0d0e0f", "517524055203726f207170bb",
+     "81c8000d 4d617273 " RFC_RTCP_REST " 000005d4", "", "", "841dd968 3dd78ec9 2ae58790 125f62b3"},
+};
+const gcm_vector rfc256[] = {
+    {"RFC 7714 §16.2.1", "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f",
+     "51753c6580c2726f20718414", "8040f17b 8041f8d3 5501a0b2", RFC_PAYLOAD,
+     "32b1de78 a822fe12 ef9f78fa 332e33aa b1801238 9a58e2f3 b50b2a02 76ffae0f 1ba63799 b87b",
+     "7aa3db36 dfffd6b0 f9bb7878 d7a76c13"},
+    {"RFC 7714 §16.2.3 (tagging only)",
+     "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f", "51753c6580c2726f20718414",
+     "8040f17b 8041f8d3 5501a0b2 " RFC_PAYLOAD, "", "", "a866d591 0f887463 067ceefe c45215d4"},
+    {"RFC 7714 §17.2", "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f",
+     "517524055203726f207170bb", "81c8000d 4d617273 800005d4", RFC_RTCP_REST,
+     "d50ae4d1 f5ce5d30 4ba297e4 7d470c28 2c3ece5d bffe0a50 a2eaa5c1 110555be 8415f658 c61de047 "
+     "6f1b6fad",
+     "1d1eb30c 4446839f 57ff6f6c b26ac3be"},
+    {"RFC 7714 §17.4 (E = 0)", "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f",
+     "517524055203726f207170bb", "81c8000d 4d617273 " RFC_RTCP_REST " 000005d4", "", "",
+     "91db4afb feee5a97 8fab4393 ed2615fe"},
+};
+#undef RFC_PAYLOAD
+#undef RFC_RTCP_REST
+
+template <class A>
+const char* botan_name()
+{
+    return A::key_size == 16 ? "AES-128/GCM" : "AES-256/GCM";
+}
+
+/// Botan's own GCM_Mode (a different code path from the adapter): returns cipher ‖ tag.
+template <class A>
+bytes oracle_seal(const bytes& key, const bytes& iv, const bytes& aad, const bytes& pt)
+{
+    auto mode = Botan::AEAD_Mode::create(botan_name<A>(), Botan::ENCRYPTION);
+    REQUIRE(mode != nullptr);
+    mode->set_key(key.data(), key.size());
+    mode->set_associated_data(aad.data(), aad.size());
+    mode->start(iv.data(), iv.size());
+    Botan::secure_vector<std::uint8_t> buf(pt.begin(), pt.end());
+    mode->finish(buf);
+    return bytes(buf.begin(), buf.end());
+}
+
+template <class A>
+A keyed(const bytes& key)
+{
+    A a;
+    REQUIRE(a.set_key(fixed<A::key_size>(key)) == errc::ok);
+    REQUIRE(a.has_key());
+    return a;
+}
+
+perc::aad_view split(const bytes& aad, std::size_t at)
+{
+    const perc::bytes_view v{aad};
+    return perc::aad_view{v.first(at), v.subspan(at)};
+}
+
+std::span<std::uint8_t, 16> tag_of(std::array<std::uint8_t, 16>& t) { return t; }
+
+template <class A>
+void check_vector(const gcm_vector& v)
+{
+    INFO(v.name);
+    const bytes key = from_hex(v.key), iv = from_hex(v.iv), aad = from_hex(v.aad),
+                pt = from_hex(v.pt), ct = from_hex(v.ct), tag = from_hex(v.tag);
+    REQUIRE(key.size() == A::key_size);
+    REQUIRE(iv.size() == 12);
+    REQUIRE(ct.size() == pt.size());
+    REQUIRE(tag.size() == 16);
+    // The transcription agrees with Botan's GCM_Mode, an independent implementation.
+    bytes expected = ct;
+    expected.insert(expected.end(), tag.begin(), tag.end());
+    CHECK(to_hex(oracle_seal<A>(key, iv, aad, pt)) == to_hex(expected));
+
+    A a = keyed<A>(key);
+    const auto nonce = fixed<12>(iv);
+    // Seal out of place, with the AAD split at every point (RFC 7714 §9.2 uses two pieces).
+    for (std::size_t at = 0; at <= aad.size(); ++at) {
+        bytes out(pt.size(), 0xA5);
+        std::array<std::uint8_t, 16> t{};
+        REQUIRE(a.seal(nonce, split(aad, at), pt, out, tag_of(t)) == errc::ok);
+        CHECK(to_hex(out) == to_hex(ct));
+        CHECK(to_hex(t) == to_hex(tag));
+    }
+    // Seal in place.
+    {
+        bytes buf = pt;
+        std::array<std::uint8_t, 16> t{};
+        REQUIRE(a.seal(nonce, perc::aad_view{aad}, buf, buf, tag_of(t)) == errc::ok);
+        CHECK(to_hex(buf) == to_hex(ct));
+        CHECK(to_hex(t) == to_hex(tag));
+    }
+    // Open out of place and in place, every split point.
+    for (std::size_t at = 0; at <= aad.size(); ++at) {
+        bytes out(ct.size(), 0xA5);
+        REQUIRE(a.open(nonce, split(aad, at), ct, fixed<16>(tag), out) == errc::ok);
+        CHECK(to_hex(out) == to_hex(pt));
+        bytes buf = ct;
+        REQUIRE(a.open(nonce, split(aad, at), buf, fixed<16>(tag), buf) == errc::ok);
+        CHECK(to_hex(buf) == to_hex(pt));
+    }
+}
+
+} // namespace
+
+TEST_CASE("GCM (NIST SP 800-38D / McGrew–Viega) known answers, AES-128: cases 1-4")
+{
+    for (const auto& v : nist128)
+        check_vector<perc::botan::aead_aes_128_gcm>(v);
+}
+
+TEST_CASE("GCM (NIST SP 800-38D / McGrew–Viega) known answers, AES-256: cases 13-16")
+{
+    for (const auto& v : nist256)
+        check_vector<perc::botan::aead_aes_256_gcm>(v);
+}
+
+TEST_CASE("RFC 7714 §16.1/§17.1/§17.3 raw AEAD_AES_128_GCM values")
+{
+    for (const auto& v : rfc128)
+        check_vector<perc::botan::aead_aes_128_gcm>(v);
+}
+
+TEST_CASE("RFC 7714 §16.2/§17.2/§17.4 raw AEAD_AES_256_GCM values")
+{
+    for (const auto& v : rfc256)
+        check_vector<perc::botan::aead_aes_256_gcm>(v);
+}
+
+TEST_CASE_TEMPLATE("GCM oracle: every AAD size 0..100 split at every point equals Botan GCM_Mode",
+                   A, perc::botan::aead_aes_128_gcm, perc::botan::aead_aes_256_gcm)
+{
+    rng r(0xA11D5EEDu + A::key_size);
+    const std::size_t pt_sizes[] = {0, 1, 17, 33};
+    for (std::size_t aad_size = 0; aad_size <= 100; ++aad_size) {
+        bytes key(A::key_size), iv(12), aad(aad_size);
+        r.fill(key);
+        r.fill(iv);
+        r.fill(aad);
+        A a = keyed<A>(key);
+        for (std::size_t ps : pt_sizes) {
+            bytes pt(ps);
+            r.fill(pt);
+            const bytes expected = oracle_seal<A>(key, iv, aad, pt);
+            for (std::size_t at = 0; at <= aad_size; ++at) {
+                bytes out(ps);
+                std::array<std::uint8_t, 16> t{};
+                REQUIRE(a.seal(fixed<12>(iv), split(aad, at), pt, out, tag_of(t)) == errc::ok);
+                out.insert(out.end(), t.begin(), t.end());
+                if (out != expected) {
+                    INFO("aad ", aad_size, " split ", at, " pt ", ps);
+                    CHECK(to_hex(out) == to_hex(expected));
+                }
+                bytes back(ps, 0xA5);
+                REQUIRE(a.open(fixed<12>(iv), split(aad, (at * 7) % (aad_size + 1)),
+                               perc::bytes_view{out}.first(ps),
+                               std::span<const std::uint8_t, 16>{t}, back) == errc::ok);
+                CHECK(back == pt);
+            }
+        }
+    }
+}
+
+TEST_CASE_TEMPLATE("GCM oracle: every plaintext size 0..600 (16-octet and batch boundaries) equals "
+                   "Botan GCM_Mode; in place == out of place; open round-trips",
+                   A, perc::botan::aead_aes_128_gcm, perc::botan::aead_aes_256_gcm)
+{
+    rng r(0x5EA1u + A::key_size);
+    for (std::size_t ps = 0; ps <= 600; ++ps) {
+        bytes key(A::key_size), iv(12), aad(r.below(101)), pt(ps);
+        r.fill(key);
+        r.fill(iv);
+        r.fill(aad);
+        r.fill(pt);
+        const std::size_t at = r.below(static_cast<std::uint32_t>(aad.size() + 1));
+        const bytes expected = oracle_seal<A>(key, iv, aad, pt);
+        A a = keyed<A>(key);
+
+        bytes out(ps, 0xA5);
+        std::array<std::uint8_t, 16> t{};
+        REQUIRE(a.seal(fixed<12>(iv), split(aad, at), pt, out, tag_of(t)) == errc::ok);
+        bytes sealed = out;
+        sealed.insert(sealed.end(), t.begin(), t.end());
+        if (sealed != expected) {
+            INFO("pt size ", ps);
+            CHECK(to_hex(sealed) == to_hex(expected));
+        }
+
+        bytes buf = pt;
+        std::array<std::uint8_t, 16> t2{};
+        REQUIRE(a.seal(fixed<12>(iv), split(aad, at), buf, buf, tag_of(t2)) == errc::ok);
+        CHECK(buf == out);
+        CHECK(t2 == t);
+
+        bytes back(ps, 0x5A);
+        REQUIRE(a.open(fixed<12>(iv), split(aad, aad.size() - at), out,
+                       std::span<const std::uint8_t, 16>{expected.data() + ps, 16},
+                       back) == errc::ok);
+        CHECK(back == pt);
+        REQUIRE(a.open(fixed<12>(iv), perc::aad_view{aad}, buf,
+                       std::span<const std::uint8_t, 16>{t2}, buf) == errc::ok);
+        CHECK(buf == pt);
+    }
+}
+
+namespace {
+
+struct sealed_fixture {
+    bytes key, iv, aad, pt, ct;
+    std::array<std::uint8_t, 16> tag{};
+    std::size_t at = 7;
+};
+
+template <class A>
+sealed_fixture make_fixture(A& a, std::size_t pt_size)
+{
+    rng r(0xF1A6u + pt_size);
+    sealed_fixture f;
+    f.key.resize(A::key_size);
+    f.iv.resize(12);
+    f.aad.resize(20);
+    f.pt.resize(pt_size);
+    r.fill(f.key);
+    r.fill(f.iv);
+    r.fill(f.aad);
+    r.fill(f.pt);
+    f.ct.resize(pt_size);
+    REQUIRE(a.set_key(fixed<A::key_size>(f.key)) == errc::ok);
+    REQUIRE(a.seal(fixed<12>(f.iv), split(f.aad, f.at), f.pt, f.ct, tag_of(f.tag)) == errc::ok);
+    return f;
+}
+
+/// open() must fail with auth_failed and leave both an out-of-place output (sentinel-filled)
+/// and an in-place buffer exactly as they were (RFC 7714 §5.3).
+template <class A>
+void expect_rejected(A& a, const bytes& iv, perc::aad_view aad, const bytes& ct,
+                     std::span<const std::uint8_t, 16> tag)
+{
+    bytes out(ct.size(), 0xA5);
+    CHECK(a.open(fixed<12>(iv), aad, ct, tag, out) == errc::auth_failed);
+    CHECK(out == bytes(ct.size(), 0xA5));
+    bytes buf = ct;
+    CHECK(a.open(fixed<12>(iv), aad, buf, tag, buf) == errc::auth_failed);
+    CHECK(buf == ct);
+}
+
+} // namespace
+
+TEST_CASE_TEMPLATE("RFC 7714 §5.3: a flipped tag, ciphertext, AAD or nonce bit fails with "
+                   "auth_failed and writes nothing",
+                   A, perc::botan::aead_aes_128_gcm, perc::botan::aead_aes_256_gcm)
+{
+    A a;
+    // 50 octets: four keystream blocks, the last one partial.
+    const sealed_fixture f = make_fixture(a, 50);
+    const std::span<const std::uint8_t, 16> good_tag{f.tag};
+
+    SUBCASE("every tag bit")
+    {
+        for (std::size_t bit = 0; bit < 128; ++bit) {
+            auto t = f.tag;
+            t[bit / 8] = static_cast<std::uint8_t>(t[bit / 8] ^ (1u << (bit % 8)));
+            expect_rejected(a, f.iv, split(f.aad, f.at), f.ct,
+                            std::span<const std::uint8_t, 16>{t});
+        }
+    }
+    SUBCASE("every ciphertext bit")
+    {
+        for (std::size_t bit = 0; bit < 8 * f.ct.size(); ++bit) {
+            bytes c = f.ct;
+            c[bit / 8] = static_cast<std::uint8_t>(c[bit / 8] ^ (1u << (bit % 8)));
+            expect_rejected(a, f.iv, split(f.aad, f.at), c, good_tag);
+        }
+    }
+    SUBCASE("every AAD bit, in either piece")
+    {
+        for (std::size_t bit = 0; bit < 8 * f.aad.size(); ++bit) {
+            bytes d = f.aad;
+            d[bit / 8] = static_cast<std::uint8_t>(d[bit / 8] ^ (1u << (bit % 8)));
+            expect_rejected(a, f.iv, split(d, f.at), f.ct, good_tag);
+        }
+    }
+    SUBCASE("every nonce bit")
+    {
+        for (std::size_t bit = 0; bit < 96; ++bit) {
+            bytes n = f.iv;
+            n[bit / 8] = static_cast<std::uint8_t>(n[bit / 8] ^ (1u << (bit % 8)));
+            expect_rejected(a, n, split(f.aad, f.at), f.ct, good_tag);
+        }
+    }
+    SUBCASE("AAD and ciphertext boundary moved (GHASH length block differs)")
+    {
+        bytes longer_aad = f.aad;
+        longer_aad.push_back(f.ct[0]);
+        const bytes shorter_ct(f.ct.begin() + 1, f.ct.end());
+        expect_rejected(a, f.iv, perc::aad_view{longer_aad}, shorter_ct, good_tag);
+        bytes longer_ct = f.ct;
+        longer_ct.insert(longer_ct.begin(), f.aad.back());
+        const bytes shorter_aad(f.aad.begin(), f.aad.end() - 1);
+        expect_rejected(a, f.iv, perc::aad_view{shorter_aad}, longer_ct, good_tag);
+    }
+    SUBCASE("truncated or extended ciphertext")
+    {
+        expect_rejected(a, f.iv, split(f.aad, f.at), bytes(f.ct.begin(), f.ct.end() - 1), good_tag);
+        bytes ext = f.ct;
+        ext.push_back(0);
+        expect_rejected(a, f.iv, split(f.aad, f.at), ext, good_tag);
+        expect_rejected(a, f.iv, split(f.aad, f.at), bytes{}, good_tag);
+    }
+    SUBCASE("the same AAD split differently still verifies (only the concatenation counts)")
+    {
+        for (std::size_t at = 0; at <= f.aad.size(); ++at) {
+            bytes out(f.ct.size(), 0xA5);
+            CHECK(a.open(fixed<12>(f.iv), split(f.aad, at), f.ct, good_tag, out) == errc::ok);
+            CHECK(out == f.pt);
+        }
+    }
+}
+
+TEST_CASE_TEMPLATE("aead_gcm misuse: overlap, size mismatch, no key", A,
+                   perc::botan::aead_aes_128_gcm, perc::botan::aead_aes_256_gcm)
+{
+    SUBCASE("no key: seal and open return no_key and write nothing")
+    {
+        A a;
+        CHECK_FALSE(a.has_key());
+        const bytes iv(12, 1), aad(5, 2), pt(33, 3);
+        bytes out(33, 0xA5);
+        std::array<std::uint8_t, 16> t{};
+        t.fill(0xA5);
+        CHECK(a.seal(fixed<12>(iv), perc::aad_view{aad}, pt, out, tag_of(t)) == errc::no_key);
+        CHECK(out == bytes(33, 0xA5));
+        CHECK(t == std::array<std::uint8_t, 16>{0xA5, 0xA5, 0xA5, 0xA5, 0xA5, 0xA5, 0xA5, 0xA5,
+                                                0xA5, 0xA5, 0xA5, 0xA5, 0xA5, 0xA5, 0xA5, 0xA5});
+        CHECK(a.open(fixed<12>(iv), perc::aad_view{aad}, pt, std::span<const std::uint8_t, 16>{t},
+                     out) == errc::no_key);
+        CHECK(out == bytes(33, 0xA5));
+    }
+
+    A a;
+    const sealed_fixture f = make_fixture(a, 40);
+    const std::span<const std::uint8_t, 16> tag{f.tag};
+    const auto nonce = fixed<12>(f.iv);
+    const perc::aad_view aad = split(f.aad, f.at);
+
+    SUBCASE("size mismatch: invalid_argument, output untouched")
+    {
+        for (std::size_t n : {std::size_t{0}, std::size_t{39}, std::size_t{41}, std::size_t{80}}) {
+            bytes out(n, 0xA5);
+            std::array<std::uint8_t, 16> t{};
+            CHECK(a.seal(nonce, aad, f.pt, out, tag_of(t)) == errc::invalid_argument);
+            CHECK(out == bytes(n, 0xA5));
+            CHECK(a.open(nonce, aad, f.ct, tag, out) == errc::invalid_argument);
+            CHECK(out == bytes(n, 0xA5));
+        }
+    }
+    SUBCASE("partial overlap: buffer_overlap, buffer untouched")
+    {
+        for (std::size_t shift :
+             {std::size_t{1}, std::size_t{15}, std::size_t{16}, std::size_t{39}}) {
+            for (bool out_after : {true, false}) {
+                INFO("shift ", shift, " out after in ", out_after);
+                bytes buf(40 + shift, 0);
+                const std::size_t in_at = out_after ? 0 : shift;
+                const std::size_t out_at = out_after ? shift : 0;
+                std::copy(f.pt.begin(), f.pt.end(),
+                          buf.begin() + static_cast<std::ptrdiff_t>(in_at));
+                const bytes before = buf;
+                const perc::bytes_view in{buf.data() + in_at, 40};
+                const perc::bytes_span out{buf.data() + out_at, 40};
+                std::array<std::uint8_t, 16> t{};
+                CHECK(a.seal(nonce, aad, in, out, tag_of(t)) == errc::buffer_overlap);
+                CHECK(buf == before);
+                std::copy(f.ct.begin(), f.ct.end(),
+                          buf.begin() + static_cast<std::ptrdiff_t>(in_at));
+                const bytes before_open = buf;
+                CHECK(a.open(nonce, aad, in, tag, out) == errc::buffer_overlap);
+                CHECK(buf == before_open);
+            }
+        }
+    }
+    SUBCASE("exactly in place and fully disjoint give identical bytes")
+    {
+        bytes buf = f.pt;
+        std::array<std::uint8_t, 16> t{};
+        REQUIRE(a.seal(nonce, aad, buf, buf, tag_of(t)) == errc::ok);
+        CHECK(buf == f.ct);
+        CHECK(t == f.tag);
+        // Adjacent (touching, not overlapping) halves of one buffer are disjoint.
+        bytes two(80, 0);
+        std::copy(f.pt.begin(), f.pt.end(), two.begin());
+        REQUIRE(a.seal(nonce, aad, perc::bytes_view{two}.first(40),
+                       perc::bytes_span{two}.subspan(40), tag_of(t)) == errc::ok);
+        CHECK(bytes(two.begin() + 40, two.end()) == f.ct);
+        CHECK(t == f.tag);
+    }
+}
+
+TEST_CASE_TEMPLATE("aead_gcm re-key: set_key twice uses only the newest key", A,
+                   perc::botan::aead_aes_128_gcm, perc::botan::aead_aes_256_gcm)
+{
+    rng r(0x4E4Bu);
+    bytes k1(A::key_size), k2(A::key_size), iv(12), aad(13), pt(70);
+    r.fill(k1);
+    r.fill(k2);
+    r.fill(iv);
+    r.fill(aad);
+    r.fill(pt);
+    const bytes expect1 = oracle_seal<A>(k1, iv, aad, pt);
+    const bytes expect2 = oracle_seal<A>(k2, iv, aad, pt);
+    REQUIRE(expect1 != expect2);
+
+    auto seal_with = [&](A& a) {
+        bytes out(pt.size());
+        std::array<std::uint8_t, 16> t{};
+        REQUIRE(a.seal(fixed<12>(iv), perc::aad_view{aad}, pt, out, tag_of(t)) == errc::ok);
+        out.insert(out.end(), t.begin(), t.end());
+        return out;
+    };
+
+    A a = keyed<A>(k1);
+    CHECK(seal_with(a) == expect1);
+    REQUIRE(a.set_key(fixed<A::key_size>(k2)) == errc::ok);
+    CHECK(seal_with(a) == expect2);
+    // A packet sealed under k1 no longer opens.
+    const perc::bytes_view c1{expect1};
+    expect_rejected(a, iv, perc::aad_view{aad}, bytes(c1.begin(), c1.begin() + 70),
+                    std::span<const std::uint8_t, 16>{expect1.data() + 70, 16});
+    REQUIRE(a.set_key(fixed<A::key_size>(k1)) == errc::ok);
+    CHECK(seal_with(a) == expect1);
+
+    // A moved-to object keeps the key.
+    A b = std::move(a);
+    CHECK(b.has_key());
+    CHECK(seal_with(b) == expect1);
+}
