@@ -38,7 +38,21 @@
 #define PERC_BENCH_HAVE_RDTSC 0
 #endif
 
-#if defined(__GLIBC__)
+// Sanitizer runtimes own malloc: interposing it as well would crash, so such builds count
+// operator new only.
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define PERC_BENCH_SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer) || \
+    __has_feature(memory_sanitizer)
+#define PERC_BENCH_SANITIZED 1
+#endif
+#endif
+#ifndef PERC_BENCH_SANITIZED
+#define PERC_BENCH_SANITIZED 0
+#endif
+
+#if defined(__GLIBC__) && !PERC_BENCH_SANITIZED
 #include <dlfcn.h>
 #define PERC_BENCH_COUNT_MALLOC 1
 #else
@@ -1115,8 +1129,7 @@ int main(int argc, char** argv)
                  "the TSC rate calibrated with rdtsc against steady_clock (a constant-rate TSC, "
                  "not the core clock under turbo: an estimate)\n"
                  "+-%%: half the inter-quartile range of ours, in %% of the median; allocs: heap "
-                 "allocations per packet inside timed loops (operator new + Botan::allocate_memory "
-                 "+ malloc/calloc/realloc%s)\n",
+                 "allocations per packet inside timed loops (%s)\n",
                  Botan::short_version_cstr(), lib_version,
 #if defined(__clang__)
                  "clang " __clang_version__,
@@ -1126,7 +1139,9 @@ int main(int argc, char** argv)
                  "unknown compiler",
 #endif
                  opt, o.rounds, o.packets, o.batch, o.batch, ctx.tsc_ghz,
-                 PERC_BENCH_COUNT_MALLOC ? "" : "; malloc not counted on this libc");
+                 PERC_BENCH_COUNT_MALLOC
+                     ? "operator new + Botan::allocate_memory + malloc/calloc/realloc"
+                     : "operator new only: sanitizer or non-glibc build");
     std::fflush(notes);
 
     const auto start = clock_type::now();

@@ -4,6 +4,7 @@
 //   -lbotan-2 -o /tmp/perc-make-seeds && /tmp/perc-make-seeds corpus
 // SRTP seeds are protected with this library under the fixed keys of fuzz_keys.hpp; they are
 // starting points for the fuzzer, not test vectors.
+#include <perc/botan/double.hpp>
 #include <perc/botan/srtp.hpp>
 
 #include "fuzz_keys.hpp"
@@ -13,7 +14,10 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <initializer_list>
+#include <iterator>
 #include <fstream>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -247,6 +251,145 @@ void srtp_seeds(const fs::path& dir, bool aes_256, const std::string& suite)
     write(dir, suite + "-plain-" + plain_rtcp[0].first, b);
 }
 
+bytes with_prefix(std::initializer_list<std::uint8_t> prefix, const bytes& b)
+{
+    bytes r(prefix);
+    r.insert(r.end(), b.begin(), b.end());
+    return r;
+}
+
+template <class Single>
+void key_single(Single& t, const perc_fuzz::hop_key& k)
+{
+    if (t.set_master_key(perc::bytes_view{k.key.data(), Single::master_key_size}, k.salt) !=
+        perc::errc::ok)
+        std::exit(1);
+}
+
+template <class Endpoint>
+void key_endpoint(Endpoint& ep, const perc_fuzz::hop_key& outer)
+{
+    constexpr std::size_t k = Endpoint::inner_key_size;
+    bytes key(perc_fuzz::inner_key.begin(), perc_fuzz::inner_key.begin() + k);
+    key.insert(key.end(), outer.key.begin(), outer.key.begin() + k);
+    bytes salt(perc_fuzz::inner_salt.begin(), perc_fuzz::inner_salt.end());
+    salt.insert(salt.end(), outer.salt.begin(), outer.salt.end());
+    if (ep.init(key, salt) != perc::errc::ok) std::exit(1);
+}
+
+// fuzz_double_unprotect: two selector octets (fuzz_keys.hpp), then the packet.
+template <class Single>
+void double_seeds(const fs::path& dir, bool aes_256, const std::string& suite)
+{
+    using endpoint = perc::double_endpoint<Single, Single>;
+    using md = perc::media_distributor<Single>;
+    const std::uint8_t s0 = aes_256 ? 0x01 : 0x00;
+    const auto packets = rtp_packets();
+
+    // Sender output (outer key A, empty OHB), with assorted hop-1 changes in the selector.
+    const std::uint8_t selectors[][2] = {{0x00, 0x00}, {0x0e, 0x05}, {0x16, 0x82},
+                                         {0x2a, 0x07}, {0x4e, 0x33}, {0x80, 0x00}};
+    std::size_t i = 0;
+    for (const auto& [name, plain] : packets) {
+        endpoint sender;
+        key_endpoint(sender, perc_fuzz::outer_a);
+        bytes out(plain.size() + endpoint::protect_overhead);
+        if (!sender.protect_rtp(plain, out)) std::exit(1);
+        const auto* sel = selectors[i++ % std::size(selectors)];
+        write(dir, suite + "-double-" + name, with_prefix({std::uint8_t(s0 | sel[0]), sel[1]}, out));
+    }
+
+    // Outer key A with a non-empty OHB: relayed A → A through two links (PT, SEQ, M changed).
+    {
+        endpoint sender;
+        key_endpoint(sender, perc_fuzz::outer_a);
+        const bytes& plain = packets[3].second;
+        bytes sealed(plain.size() + endpoint::protect_overhead);
+        if (!sender.protect_rtp(plain, sealed)) std::exit(1);
+        typename md::link_type from, to;
+        const auto& a = perc_fuzz::outer_a;
+        const auto& d = perc_fuzz::outer_d;
+        constexpr std::size_t k = Single::master_key_size;
+        if (from.init({a.key.data(), k}, a.salt, {d.key.data(), k}, d.salt) != perc::errc::ok ||
+            to.init({d.key.data(), k}, d.salt, {a.key.data(), k}, a.salt) != perc::errc::ok)
+            std::exit(1);
+        perc::relay_changes c;
+        c.payload_type = 111;
+        c.seq = 0x0400;
+        c.marker = true;
+        bytes out(sealed.size() + 64);
+        md relay;
+        auto r = relay.relay_rtp(from, to, sealed, out, c);
+        if (!r) std::exit(1);
+        write(dir, suite + "-double-ohb-pt-seq-m", with_prefix({s0, 0x00}, bytes(r->packet.begin(), r->packet.end())));
+    }
+
+    // Outer-valid packets (key A) whose OHB is malformed: RFC 8723 §4 rules.
+    {
+        Single a;
+        key_single(a, perc_fuzz::outer_a);
+        rtp r;
+        r.payload.clear();
+        const bytes header = build(r);
+        auto outer_wrap = [&](const bytes& plain) {
+            bytes out = header;
+            out.resize(header.size() + plain.size() + Single::tag_size);
+            if (a.seal_rtp(r.ssrc, perc::srtp_index(0, static_cast<std::uint16_t>(r.seq)),
+                           perc::aad_view{header}, plain,
+                           perc::bytes_span{out}.subspan(header.size())) != perc::errc::ok)
+                std::exit(1);
+            return out;
+        };
+        bytes body = pattern(30, 3); // pretend E2E ciphertext ‖ tag
+        auto put_ohb = [&](std::initializer_list<std::uint8_t> ohb) {
+            bytes b = body;
+            b.insert(b.end(), ohb);
+            return outer_wrap(b);
+        };
+        write(dir, suite + "-outer-ohb-reserved", with_prefix({s0, 0}, put_ohb({0x10})));
+        write(dir, suite + "-outer-ohb-b-without-m", with_prefix({s0, 0}, put_ohb({0x08})));
+        write(dir, suite + "-outer-ohb-full", with_prefix({s0, 0}, put_ohb({0x61, 0x12, 0x34, 0x0f})));
+        write(dir, suite + "-outer-ohb-inner-bad", with_prefix({s0, 0}, put_ohb({0x00})));
+        body.resize(10); // shorter than the E2E tag
+        write(dir, suite + "-outer-ohb-short", with_prefix({s0, 0}, put_ohb({0x01, 0x00, 0x05, 0x01})));
+    }
+
+    // Plain packets: the chain checks protect them.
+    write(dir, suite + "-plain-rtp", with_prefix({std::uint8_t(s0 | 0x6e), 0x21}, packets[9].second));
+    // Outer-only paths: SRTCP and repair RTP under key A.
+    {
+        endpoint sender;
+        key_endpoint(sender, perc_fuzz::outer_a);
+        const bytes rtcp = rtcp_packets()[0].second;
+        bytes out(rtcp.size() + endpoint::srtcp_overhead);
+        if (!sender.protect_rtcp(rtcp, out)) std::exit(1);
+        write(dir, suite + "-srtcp", with_prefix({s0, 0}, out));
+        const bytes& plain = packets[0].second;
+        bytes rep(plain.size() + endpoint::repair_overhead);
+        if (!sender.protect_repair_rtp(plain, rep)) std::exit(1);
+        write(dir, suite + "-repair", with_prefix({s0, 0}, rep));
+    }
+}
+
+void ohb_seeds(const fs::path& dir)
+{
+    bytes body = pattern(20, 9);
+    auto with = [&](std::initializer_list<std::uint8_t> ohb) {
+        bytes b = body;
+        b.insert(b.end(), ohb);
+        return b;
+    };
+    write(dir, "ohb-empty", with({0x00}));
+    write(dir, "ohb-q", with({0x12, 0x34, 0x01}));
+    write(dir, "ohb-p", with({0x6f, 0x02}));
+    write(dir, "ohb-pq", with({0x60, 0xab, 0xcd, 0x03}));
+    write(dir, "ohb-m-b", with({0x0c}));
+    write(dir, "ohb-all", with({0xe0, 0x00, 0x01, 0x0f}));
+    write(dir, "ohb-reserved", with({0x80}));
+    write(dir, "ohb-b-without-m", with({0x08}));
+    write(dir, "ohb-truncated", bytes{0x05, 0x03});
+}
+
 } // namespace
 
 int main(int argc, char** argv)
@@ -302,6 +445,12 @@ int main(int argc, char** argv)
     const fs::path srtp_dir = root / "srtp_unprotect";
     srtp_seeds<perc::botan::srtp_aes_128_gcm>(srtp_dir, false, "aes128");
     srtp_seeds<perc::botan::srtp_aes_256_gcm>(srtp_dir, true, "aes256");
+
+    const fs::path double_dir = root / "double_unprotect";
+    double_seeds<perc::botan::srtp_aes_128_gcm>(double_dir, false, "aes128");
+    double_seeds<perc::botan::srtp_aes_256_gcm>(double_dir, true, "aes256");
+
+    ohb_seeds(root / "ohb");
 
     std::printf("wrote %zu seeds under %s\n", written, root.string().c_str());
     return 0;

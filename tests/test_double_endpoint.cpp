@@ -52,14 +52,19 @@ static_assert(perc::botan::double_aes_256_gcm::master_salt_size == 24);
 struct double_keys {
     bytes key, salt;
     std::size_t half = 0;
-    bytes inner_key() const { return bytes(key.begin(), key.begin() + static_cast<std::ptrdiff_t>(half)); }
-    bytes outer_key() const { return bytes(key.begin() + static_cast<std::ptrdiff_t>(half), key.end()); }
+    bytes inner_key() const
+    {
+        return bytes(key.begin(), key.begin() + static_cast<std::ptrdiff_t>(half));
+    }
+    bytes outer_key() const
+    {
+        return bytes(key.begin() + static_cast<std::ptrdiff_t>(half), key.end());
+    }
     bytes inner_salt() const { return bytes(salt.begin(), salt.begin() + 12); }
     bytes outer_salt() const { return bytes(salt.begin() + 12, salt.end()); }
 };
 
-template <class E>
-double_keys make_keys(std::uint64_t seed)
+template <class E> double_keys make_keys(std::uint64_t seed)
 {
     rng r(seed);
     double_keys k;
@@ -71,14 +76,12 @@ double_keys make_keys(std::uint64_t seed)
     return k;
 }
 
-template <class E>
-void init(E& e, const double_keys& k, perc::double_options opt = {})
+template <class E> void init(E& e, const double_keys& k, perc::double_options opt = {})
 {
     REQUIRE(name(e.init(k.key, k.salt, opt)) == "ok");
 }
 
-template <class T>
-void init_single(T& t, const bytes& key, const bytes& salt)
+template <class T> void init_single(T& t, const bytes& key, const bytes& salt)
 {
     REQUIRE(name(t.set_master_key(key, salt)) == "ok");
 }
@@ -134,7 +137,8 @@ TEST_CASE_TEMPLATE("RFC 8723 §5.1/§5.3: round trip over payload sizes, CSRC co
     };
     std::vector<variant> variants;
     for (std::size_t n = 0; n <= 300; ++n)
-        variants.push_back({n, (n * 7) % 16, n % 2 == 1, static_cast<std::uint8_t>(n % 5 == 2 ? 1 + n % 9 : 0)});
+        variants.push_back(
+            {n, (n * 7) % 16, n % 2 == 1, static_cast<std::uint8_t>(n % 5 == 2 ? 1 + n % 9 : 0)});
     for (std::size_t n = 301; n < 1400; n += 37)
         variants.push_back({n, n % 16, n % 3 == 0, static_cast<std::uint8_t>(n % 4 == 1 ? 4 : 0)});
     variants.push_back({1400, 15, true, 0});
@@ -159,7 +163,8 @@ TEST_CASE_TEMPLATE("RFC 8723 §5.1/§5.3: round trip over payload sizes, CSRC co
         s.seq = static_cast<std::uint16_t>(index & 0xFFFF);
         s.ts = static_cast<std::uint32_t>(index * 160);
         s.ssrc = ssrc_a;
-        for (std::size_t i = 0; i < v.csrcs; ++i) s.csrcs.push_back(0xC0000000u + static_cast<std::uint32_t>(i));
+        for (std::size_t i = 0; i < v.csrcs; ++i)
+            s.csrcs.push_back(0xC0000000u + static_cast<std::uint32_t>(i));
         s.extension = v.extension;
         if (v.extension) {
             s.ext_body.resize(4 * (v.payload % 4));
@@ -232,7 +237,8 @@ TEST_CASE_TEMPLATE("RFC 8723 §5.1/§5.3: round trip over payload sizes, CSRC co
     CHECK(st->outer.roc() == 1);
 }
 
-TEST_CASE_TEMPLATE("RFC 8723 §8: protect needs in + 33 octets; unprotect needs in - 16", E, DOUBLE_PROFILES)
+TEST_CASE_TEMPLATE("RFC 8723 §8: protect needs in + 33 octets; unprotect needs in - 16", E,
+                   DOUBLE_PROFILES)
 {
     const double_keys k = make_keys<E>(0x1002);
     E tx, tx2, rx;
@@ -270,8 +276,8 @@ TEST_CASE_TEMPLATE("RFC 8723 §8: protect needs in + 33 octets; unprotect needs 
     CHECK(to_hex(u->packet) == to_hex(in));
 }
 
-TEST_CASE_TEMPLATE("RFC 8723 §5.3: reject_header_extensions refuses packets carrying extensions",
-                   E, DOUBLE_PROFILES)
+TEST_CASE_TEMPLATE("RFC 8723 §5.3: reject_header_extensions refuses packets carrying extensions", E,
+                   DOUBLE_PROFILES)
 {
     const double_keys k = make_keys<E>(0x1003);
     E tx, strict, lax;
@@ -474,7 +480,8 @@ TEST_CASE_TEMPLATE("RFC 8723 §7 + RFC 4588: RTX of the cached double-protected 
         rebuilt[9] = 0x11;
         rebuilt[10] = 0x11;
         rebuilt[11] = 0x11;
-        rebuilt.insert(rebuilt.end(), up->begin() + static_cast<std::ptrdiff_t>(rhs) + 2, up->end());
+        rebuilt.insert(rebuilt.end(), up->begin() + static_cast<std::ptrdiff_t>(rhs) + 2,
+                       up->end());
         REQUIRE(to_hex(rebuilt) == to_hex(orig));
         bytes media(rebuilt.size());
         auto u = rx.unprotect_rtp(rebuilt, media);
@@ -594,7 +601,8 @@ TEST_CASE_TEMPLATE("RFC 8723 §3: inner and outer layers keep independent ROC an
         REQUIRE(tx.protect_rtp(in, wire));
         const std::size_t hs = header_size_of(in);
 
-        // Outer layer by hand: AAD = the full header, index = outer ROC ‖ SEQ (RFC 8723 §5.1 step 6).
+        // Outer layer by hand: AAD = the full header, index = outer ROC ‖ SEQ (RFC 8723 §5.1 step
+        // 6).
         const std::uint64_t oidx = (std::uint64_t{outer_roc + wrap} << 16) | seq;
         const std::uint64_t iidx = (std::uint64_t{inner_roc + wrap} << 16) | seq;
         bytes outer_plain(wire.size() - hs - tag_size);

@@ -180,8 +180,7 @@ struct layer_snapshot {
     bool operator==(const layer_snapshot&) const = default;
 };
 
-template <std::size_t W>
-layer_snapshot snapshot(const perc::srtp_stream<W>* s)
+template <std::size_t W> layer_snapshot snapshot(const perc::srtp_stream<W>* s)
 {
     layer_snapshot l;
     if (!s) return l;
@@ -191,15 +190,16 @@ layer_snapshot snapshot(const perc::srtp_stream<W>* s)
     l.s_l = s->rtp_index.highest_seq();
     l.window_empty = s->rtp_replay.empty();
     l.highest = s->rtp_replay.highest();
-    for (std::uint64_t i = 0; i < 300; ++i) l.window.push_back(s->rtp_replay.check(i));
-    for (std::uint64_t i = 4950; i < 5250; ++i) l.window.push_back(s->rtp_replay.check(i));
+    for (std::uint64_t i = 0; i < 300; ++i)
+        l.window.push_back(s->rtp_replay.check(i));
+    for (std::uint64_t i = 4950; i < 5250; ++i)
+        l.window.push_back(s->rtp_replay.check(i));
     return l;
 }
 
 // ----------------------------------------------------------------------- fixture
 
-template <class E>
-struct fixture {
+template <class E> struct fixture {
     using outer_type = typename E::outer_type;
     using md_type = perc::media_distributor<outer_type>;
     using link_type = typename md_type::link_type;
@@ -210,22 +210,26 @@ struct fixture {
     bytes back_key[2], back_salt[2]; // reverse-direction keys of the MD links (unused)
     bytes original;                  // the target RTP packet as the sender built it
     bytes payload;
-    std::vector<bytes> history;      // hop-1 packets 5100..5104
-    bytes target;                    // hop-1 packet 5105
-    bytes inner_part;                // its E2E ciphertext ‖ E2E tag
-    bytes outer_plain;               // inner_part ‖ OHB "60 0069 07"
-    bytes md_reference;              // what a pristine MD B sends for `target`
-    outer_type hop1_view;            // single-layer transform with the hop-1 key
+    std::vector<bytes> history; // hop-1 packets 5100..5104
+    bytes target;               // hop-1 packet 5105
+    bytes inner_part;           // its E2E ciphertext ‖ E2E tag
+    bytes outer_plain;          // inner_part ‖ OHB "60 0069 07"
+    bytes md_reference;         // what a pristine MD B sends for `target`
+    outer_type hop1_view;       // single-layer transform with the hop-1 key
 
     explicit fixture(std::uint64_t seed)
     {
         rng r(seed);
         inner_key = random_bytes(r, half);
         inner_salt = random_bytes(r, 12);
-        for (auto& k : hop_key) k = random_bytes(r, half);
-        for (auto& s : hop_salt) s = random_bytes(r, 12);
-        for (auto& k : back_key) k = random_bytes(r, half);
-        for (auto& s : back_salt) s = random_bytes(r, 12);
+        for (auto& k : hop_key)
+            k = random_bytes(r, half);
+        for (auto& s : hop_salt)
+            s = random_bytes(r, 12);
+        for (auto& k : back_key)
+            k = random_bytes(r, half);
+        for (auto& s : back_salt)
+            s = random_bytes(r, 12);
         REQUIRE(name(hop1_view.set_master_key(hop_key[1], hop_salt[1])) == "ok");
 
         E tx;
@@ -264,9 +268,9 @@ struct fixture {
         }
         const std::size_t hs = 12 + 8 + 8;
         outer_plain.resize(target.size() - hs - tag_size);
-        REQUIRE(name(hop1_view.open_rtp(ssrc, hop1_target, perc::aad_view{bytes_view{target.data(), hs}},
-                                        bytes_view{target.data() + hs, target.size() - hs},
-                                        outer_plain)) == "ok");
+        REQUIRE(name(hop1_view.open_rtp(
+                    ssrc, hop1_target, perc::aad_view{bytes_view{target.data(), hs}},
+                    bytes_view{target.data() + hs, target.size() - hs}, outer_plain)) == "ok");
         REQUIRE(to_hex(bytes_view{outer_plain.data() + outer_plain.size() - 4, 4}) == "60006907");
         inner_part.assign(outer_plain.begin(), outer_plain.end() - 4);
         REQUIRE(inner_part.size() == payload.size() + tag_size);
@@ -327,9 +331,9 @@ struct fixture {
         const std::size_t hs = 12 + 8 + 8;
         bytes w(target.begin(), target.begin() + static_cast<std::ptrdiff_t>(hs));
         w.resize(hs + plain.size() + tag_size);
-        REQUIRE(name(hop1_view.seal_rtp(ssrc, hop1_target, perc::aad_view{bytes_view{target.data(), hs}},
-                                        plain, bytes_span{w.data() + hs, plain.size() + tag_size})) ==
-                "ok");
+        REQUIRE(name(hop1_view.seal_rtp(
+                    ssrc, hop1_target, perc::aad_view{bytes_view{target.data(), hs}}, plain,
+                    bytes_span{w.data() + hs, plain.size() + tag_size})) == "ok");
         return w;
     }
 };
@@ -426,9 +430,10 @@ void check_md(fixture<E>& f, const bytes& wire, errc want, bool in_place, counts
 
 } // namespace
 
-TEST_CASE_TEMPLATE("RFC 8723 §5.3 receiver: every truncation and every bit flip -> exact errc, nothing "
-                   "changes",
-                   E, DOUBLE_PROFILES)
+TEST_CASE_TEMPLATE(
+    "RFC 8723 §5.3 receiver: every truncation and every bit flip -> exact errc, nothing "
+    "changes",
+    E, DOUBLE_PROFILES)
 {
     fixture<E> f(0xBAD1);
     const bytes& t = f.target;
@@ -467,9 +472,10 @@ TEST_CASE_TEMPLATE("RFC 8723 §5.3 receiver: every truncation and every bit flip
     CHECK(by_errc["auth_failed"] > 0);
 }
 
-TEST_CASE_TEMPLATE("RFC 8723 §4/§5.3 receiver: every bit flip of the outer plaintext (E2E ciphertext, "
-                   "E2E tag, OHB) behind a valid outer layer",
-                   E, DOUBLE_PROFILES)
+TEST_CASE_TEMPLATE(
+    "RFC 8723 §4/§5.3 receiver: every bit flip of the outer plaintext (E2E ciphertext, "
+    "E2E tag, OHB) behind a valid outer layer",
+    E, DOUBLE_PROFILES)
 {
     fixture<E> f(0xBAD2);
     const bytes& p0 = f.outer_plain;
@@ -502,14 +508,14 @@ TEST_CASE_TEMPLATE("RFC 8723 §4/§5.3 receiver: every bit flip of the outer pla
         p[41 + i] = static_cast<std::uint8_t>(p[41 + i] ^ (1u << bit));
         return name(crafted_receiver_model(p, f.inner_part));
     };
-    CHECK(outcome(0, 7) == "ok");       // PT octet high bit: restored as 7 bits, same PT
+    CHECK(outcome(0, 7) == "ok"); // PT octet high bit: restored as 7 bits, same PT
     CHECK(outcome(0, 0) == "auth_failed");
     CHECK(outcome(1, 7) == "too_old");  // original SEQ 0x8069: ROC - 1 at ROC 0
     CHECK(outcome(2, 0) == "replayed"); // original SEQ 104: already received end to end
     CHECK(outcome(2, 1) == "auth_failed");
-    CHECK(outcome(3, 3) == "auth_failed");        // B: original M = 1
-    CHECK(outcome(3, 2) == "auth_failed");        // M cleared: wire M = 1 used
-    CHECK(outcome(3, 4) == "ohb_reserved_bits");  // R bits
+    CHECK(outcome(3, 3) == "auth_failed");       // B: original M = 1
+    CHECK(outcome(3, 2) == "auth_failed");       // M cleared: wire M = 1 used
+    CHECK(outcome(3, 4) == "ohb_reserved_bits"); // R bits
     CHECK(outcome(3, 7) == "ohb_reserved_bits");
     CHECK(n.ok == 2);
     CHECK(by_errc["ohb_reserved_bits"] == 8);
@@ -517,9 +523,10 @@ TEST_CASE_TEMPLATE("RFC 8723 §4/§5.3 receiver: every bit flip of the outer pla
     CHECK(by_errc["too_old"] > 0);
 }
 
-TEST_CASE_TEMPLATE("RFC 8723 §4: every invalid OHB Config and every too-short OHB, at the receiver and "
-                   "at an MD",
-                   E, DOUBLE_PROFILES)
+TEST_CASE_TEMPLATE(
+    "RFC 8723 §4: every invalid OHB Config and every too-short OHB, at the receiver and "
+    "at an MD",
+    E, DOUBLE_PROFILES)
 {
     fixture<E> f(0xBAD3);
     counts nr, nm;
@@ -548,9 +555,10 @@ TEST_CASE_TEMPLATE("RFC 8723 §4: every invalid OHB Config and every too-short O
     for (int mode = 0; mode < 2; ++mode) {
         const bool in_place = mode == 1;
         for (std::size_t size = 17; size <= 19; ++size)
-            for (std::uint8_t c : {std::uint8_t{0x01}, std::uint8_t{0x02}, std::uint8_t{0x03},
-                                   std::uint8_t{0x0F}}) {
-                bytes p(f.inner_part.begin(), f.inner_part.begin() + static_cast<std::ptrdiff_t>(size));
+            for (std::uint8_t c :
+                 {std::uint8_t{0x01}, std::uint8_t{0x02}, std::uint8_t{0x03}, std::uint8_t{0x0F}}) {
+                bytes p(f.inner_part.begin(),
+                        f.inner_part.begin() + static_cast<std::ptrdiff_t>(size));
                 p.back() = c;
                 const errc want = crafted_receiver_model(p, f.inner_part);
                 CAPTURE(size);
@@ -560,7 +568,8 @@ TEST_CASE_TEMPLATE("RFC 8723 §4: every invalid OHB Config and every too-short O
                 check_receiver(f, f.craft(p), want, in_place, nr);
             }
         // MD: the Config asks for more octets than the outer plaintext has.
-        for (const char* hex : {"01", "03", "02", "0f", "0d", "0e", "6003", "006903", "aa01", "0b0f"}) {
+        for (const char* hex :
+             {"01", "03", "02", "0f", "0d", "0e", "6003", "006903", "aa01", "0b0f"}) {
             CAPTURE(hex);
             const bytes p = from_hex(hex);
             const errc want = crafted_md_model(p);
@@ -577,8 +586,9 @@ TEST_CASE_TEMPLATE("RFC 8723 §4: every invalid OHB Config and every too-short O
     CHECK(nm.ok == 0);
 }
 
-TEST_CASE_TEMPLATE("RFC 8723 §5.2 MD: every truncation and every bit flip -> exact errc, nothing changes",
-                   E, DOUBLE_PROFILES)
+TEST_CASE_TEMPLATE(
+    "RFC 8723 §5.2 MD: every truncation and every bit flip -> exact errc, nothing changes", E,
+    DOUBLE_PROFILES)
 {
     fixture<E> f(0xBAD4);
     const bytes& t = f.target;
@@ -642,12 +652,14 @@ TEST_CASE_TEMPLATE("Buffers and keys: exact errc, nothing changes", E, DOUBLE_PR
         perc::relay_changes bad_pt;
         bad_pt.payload_type = 128;
         bytes o2(f.target.size() + 8);
-        CHECK(name(b->md.relay_rtp(b->from, b->to, f.target, o2, bad_pt).error()) == "invalid_argument");
+        CHECK(name(b->md.relay_rtp(b->from, b->to, f.target, o2, bad_pt).error()) ==
+              "invalid_argument");
         perc::relay_changes bad_ext;
         bad_ext.extension = perc::relay_changes::extension_action::replace;
         const bytes three = from_hex("102a00");
         bad_ext.extension_body = three;
-        CHECK(name(b->md.relay_rtp(b->from, b->to, f.target, o2, bad_ext).error()) == "invalid_argument");
+        CHECK(name(b->md.relay_rtp(b->from, b->to, f.target, o2, bad_ext).error()) ==
+              "invalid_argument");
         bytes o3(f.target.size() + 3);
         auto ok = b->md.relay_rtp(b->from, b->to, f.target, o3, fixture<E>::md_changes());
         REQUIRE(ok);

@@ -116,6 +116,55 @@ void run(const double_case& c)
 
 } // namespace
 
+TEST_CASE("RFC 8723 §5.2 + RFC 8870 §4.1: the MD passes the FullEKTField (rfc8870 digest §11.1) "
+          "through unchanged")
+{
+    const double_case c = case_128();
+    const bytes ekt = from_hex("47c99c2e 8a84efe4 4654d5e6 801b12ed 997d289c 6729c4b6 43e1ed04"
+                               "9f7971e1 178bf6a8 bd054acf 12340000 002f02");
+    bytes in = c.d1_wire;
+    in.insert(in.end(), ekt.begin(), ekt.end());
+    const bytes outer_key(c.key.begin() + 16, c.key.end());
+    const bytes outer_salt(c.salt.begin() + 12, c.salt.end());
+    perc::session_options opt;
+    opt.ekt = true;
+    perc::botan::media_distributor_aes_128_gcm::link_type from, to;
+    REQUIRE(from.init(outer_key, outer_salt, bytes(16, 0x11), c.md_salt, opt) == perc::errc::ok);
+    REQUIRE(to.init(bytes(16, 0x22), c.md_salt, c.md_key, c.md_salt, opt) == perc::errc::ok);
+    perc::botan::media_distributor_aes_128_gcm md;
+    perc::relay_changes ch;
+    ch.marker = true;
+    ch.payload_type = 100;
+    ch.seq = 0x5678;
+    // In place: the buffer has room for the OHB growth.
+    bytes buf = in;
+    buf.resize(in.size() + md.relay_growth);
+    auto r = md.relay_rtp(from, to, perc::bytes_view{buf.data(), in.size()}, buf, ch);
+    REQUIRE(r);
+    bytes expected = c.d3_wire;
+    expected.insert(expected.end(), ekt.begin(), ekt.end());
+    CHECK(to_hex(r->packet) == to_hex(expected));
+
+    // A ShortEKTField passes too; a bad EKT length is rejected before any crypto.
+    perc::botan::media_distributor_aes_128_gcm::link_type from2, to2;
+    REQUIRE(from2.init(outer_key, outer_salt, bytes(16, 0x11), c.md_salt, opt) == perc::errc::ok);
+    REQUIRE(to2.init(bytes(16, 0x22), c.md_salt, c.md_key, c.md_salt, opt) == perc::errc::ok);
+    bytes bad = c.d1_wire;
+    bad.insert(bad.end(), {0xff, 0xff, 0x02});
+    bytes out(bad.size() + 8);
+    auto rb = md.relay_rtp(from2, to2, bad, out, ch);
+    REQUIRE_FALSE(rb);
+    CHECK(rb.error() == perc::errc::ekt_bad_length);
+    bytes with_short = c.d1_wire;
+    with_short.push_back(0x00);
+    out.assign(with_short.size() + 8, 0);
+    auto rs = md.relay_rtp(from2, to2, with_short, out, ch);
+    REQUIRE(rs);
+    expected = c.d3_wire;
+    expected.push_back(0x00);
+    CHECK(to_hex(rs->packet) == to_hex(expected));
+}
+
 TEST_CASE("RFC 8723 §5.1-§5.3 vectors (digest §12.1): DOUBLE_AEAD_AES_128_GCM_AEAD_AES_128_GCM")
 {
     run<perc::botan::double_aes_128_gcm, perc::botan::media_distributor_aes_128_gcm>(case_128());

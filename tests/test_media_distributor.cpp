@@ -90,7 +90,8 @@ bytes expected_ohb(const fields& orig, const fields& now)
         b.push_back(static_cast<std::uint8_t>(orig.seq & 0xFF));
         c |= 0x01;
     }
-    if (now.marker != orig.marker) c = static_cast<std::uint8_t>(c | 0x04 | (orig.marker ? 0x08 : 0));
+    if (now.marker != orig.marker)
+        c = static_cast<std::uint8_t>(c | 0x04 | (orig.marker ? 0x08 : 0));
     b.push_back(c);
     return b;
 }
@@ -136,8 +137,7 @@ header_model apply(const header_model& in, const relay_changes& c)
 // sender --hop 0--> MD 1 --hop 1--> ... MD n --hop n--> receiver.
 // Hop h has its own outer master key; the sender uses inner ‖ hop-0 key, the receiver
 // inner ‖ hop-n key (RFC 8723 §3, §5.2: independent keys per hop).
-template <class E>
-struct chain {
+template <class E> struct chain {
     using outer_type = typename E::outer_type;
     using md_type = perc::media_distributor<outer_type>;
     using link_type = typename md_type::link_type;
@@ -300,7 +300,8 @@ rtp_spec d1_spec()
     s.seq = 0x1234;
     s.ts = 0xdecafbad;
     s.ssrc = 0xcafebabe;
-    const bytes p = from_hex("47616c6c69612065737420 6f6d6e6973206469766973612069 6e2070617274657320747265 73");
+    const bytes p =
+        from_hex("47616c6c69612065737420 6f6d6e6973206469766973612069 6e2070617274657320747265 73");
     s.payload = p;
     return s;
 }
@@ -401,7 +402,8 @@ TEST_CASE_TEMPLATE("RFC 8723 §5.2: chains of 3 MDs — OHB after every hop", E,
     SUBCASE("SEQ changed by every MD, the last one restoring it")
     {
         chain<E> c(3, ++seed);
-        run_one(c, d1_spec(), {change({}, 0x2000, {}), change({}, 0x3000, {}), change({}, 0x1234, {})},
+        run_one(c, d1_spec(),
+                {change({}, 0x2000, {}), change({}, 0x3000, {}), change({}, 0x1234, {})},
                 {"123401", "123401", "00"});
     }
     SUBCASE("original M = 1, PT 127 -> 0 -> 5 -> 127 with extension removed")
@@ -414,11 +416,13 @@ TEST_CASE_TEMPLATE("RFC 8723 §5.2: chains of 3 MDs — OHB after every hop", E,
         s.ext_body = from_hex("10ff0000 20a1b2c3");
         relay_changes d = change(127, {}, {});
         d.extension = ext_action::remove;
-        run_one(c, s, {change(0, {}, false), change(5, 0xFFFF, {}), d}, {"7f0e", "7f12340f", "12340d"});
+        run_one(c, s, {change(0, {}, false), change(5, 0xFFFF, {}), d},
+                {"7f0e", "7f12340f", "12340d"});
     }
 }
 
-TEST_CASE_TEMPLATE("RFC 8723 §5.2: random rewrites over 3 MDs match the OHB model", E, DOUBLE_PROFILES)
+TEST_CASE_TEMPLATE("RFC 8723 §5.2: random rewrites over 3 MDs match the OHB model", E,
+                   DOUBLE_PROFILES)
 {
     // Per run each hop maps SEQ by a fixed rule (keep, shift, or restore to the original);
     // PT, M and the extension change at random per packet.
@@ -436,7 +440,8 @@ TEST_CASE_TEMPLATE("RFC 8723 §5.2: random rewrites over 3 MDs match the OHB mod
             s.ts = static_cast<std::uint32_t>(r.next());
             s.ssrc = 0x5eed0000u + mask;
             const std::uint32_t ncsrc = r.below(4);
-            for (std::uint32_t k = 0; k < ncsrc; ++k) s.csrcs.push_back(static_cast<std::uint32_t>(r.next()));
+            for (std::uint32_t k = 0; k < ncsrc; ++k)
+                s.csrcs.push_back(static_cast<std::uint32_t>(r.next()));
             s.extension = r.below(2) == 1;
             s.ext_body = random_bytes(r, 4 * r.below(3));
             s.payload = random_bytes(r, r.below(200));
@@ -446,8 +451,10 @@ TEST_CASE_TEMPLATE("RFC 8723 §5.2: random rewrites over 3 MDs match the OHB mod
             for (std::size_t h = 0; h < 3; ++h) {
                 const bool shift = ((mask >> h) & 1u) != 0;
                 const std::uint32_t pick = r.below(4);
-                if (shift) ch[h].seq = static_cast<std::uint16_t>(seq + 1000 * (h + 1));
-                else if (h > 0) ch[h].seq = seq; // restore (or keep) the original
+                if (shift)
+                    ch[h].seq = static_cast<std::uint16_t>(seq + 1000 * (h + 1));
+                else if (h > 0)
+                    ch[h].seq = seq;                      // restore (or keep) the original
                 if (pick == 1) ch[h].payload_type = s.pt; // restore
                 if (pick == 2) ch[h].payload_type = static_cast<std::uint8_t>(r.below(128));
                 const std::uint32_t m = r.below(3);
@@ -482,7 +489,8 @@ TEST_CASE_TEMPLATE("RFC 8723 §5.2: in-place and out-of-place relays give identi
         bytes w(in.size() + 33);
         REQUIRE(a.tx.protect_rtp(in, w));
         const bytes body = random_bytes(r, 4 * (i % 4));
-        relay_changes ch = change(static_cast<std::uint8_t>(i), static_cast<std::uint16_t>(900 + i), i % 2 == 1);
+        relay_changes ch =
+            change(static_cast<std::uint8_t>(i), static_cast<std::uint16_t>(900 + i), i % 2 == 1);
         ch.extension = static_cast<ext_action>(i % 3);
         ch.extension_body = body;
         bytes out(w.size() + 64, 0xEE);
@@ -490,7 +498,8 @@ TEST_CASE_TEMPLATE("RFC 8723 §5.2: in-place and out-of-place relays give identi
         REQUIRE(r1);
         bytes buf = w;
         buf.resize(w.size() + 64, 0xEE);
-        auto r2 = b.md.relay_rtp(*b.from_link[1], *b.to_link[1], bytes_view{buf.data(), w.size()}, buf, ch);
+        auto r2 = b.md.relay_rtp(*b.from_link[1], *b.to_link[1], bytes_view{buf.data(), w.size()},
+                                 buf, ch);
         REQUIRE(r2);
         CHECK(r2->packet.data() == buf.data());
         CHECK(to_hex(r1->packet) == to_hex(r2->packet));
@@ -501,8 +510,8 @@ TEST_CASE_TEMPLATE("RFC 8723 §5.2: in-place and out-of-place relays give identi
     }
 }
 
-TEST_CASE_TEMPLATE("RFC 8723 §3/§5.2: selective forwarding renumbers SEQ across an outer ROC wrap", E,
-                   DOUBLE_PROFILES)
+TEST_CASE_TEMPLATE("RFC 8723 §3/§5.2: selective forwarding renumbers SEQ across an outer ROC wrap",
+                   E, DOUBLE_PROFILES)
 {
     chain<E> c(1, 500);
     rng r(5);
@@ -531,7 +540,7 @@ TEST_CASE_TEMPLATE("RFC 8723 §3/§5.2: selective forwarding renumbers SEQ acros
         auto u = c.rx.unprotect_rtp(rel->packet, p);
         REQUIRE(u);
         CHECK(to_hex(u->packet) == to_hex(in));
-        CHECK(u->inner_index == in_index); // original SEQ, sender's ROC
+        CHECK(u->inner_index == in_index);  // original SEQ, sender's ROC
         CHECK(u->outer_index == out_index); // renumbered SEQ, this hop's ROC
         CHECK(u->outer.seq == new_seq);
         ++out_index;
@@ -542,8 +551,10 @@ TEST_CASE_TEMPLATE("RFC 8723 §3/§5.2: selective forwarding renumbers SEQ acros
     REQUIRE(st != nullptr);
     CHECK(st->inner.roc() == 1);
     CHECK(st->outer.roc() == 1);
-    CHECK(st->inner.rtp_index.highest_seq() == static_cast<std::uint16_t>((first_in + 297) & 0xFFFF));
-    CHECK(st->outer.rtp_index.highest_seq() == static_cast<std::uint16_t>((first_out + 99) & 0xFFFF));
+    CHECK(st->inner.rtp_index.highest_seq() ==
+          static_cast<std::uint16_t>((first_in + 297) & 0xFFFF));
+    CHECK(st->outer.rtp_index.highest_seq() ==
+          static_cast<std::uint16_t>((first_out + 99) & 0xFFFF));
     auto* ms = c.to_link[1]->find_send_stream(0x5f5f5f5f);
     REQUIRE(ms != nullptr);
     CHECK(ms->roc() == 1);
@@ -631,7 +642,8 @@ TEST_CASE_TEMPLATE("RFC 8723 §5.2/§9: md_link key checks", E, DOUBLE_PROFILES)
     CHECK(name(md.relay_rtp(l2, unkeyed, pkt, out).error()) == "no_key");
 }
 
-TEST_CASE_TEMPLATE("RFC 8723 §6: SRTCP relayed under the outer keys of each hop", E, DOUBLE_PROFILES)
+TEST_CASE_TEMPLATE("RFC 8723 §6: SRTCP relayed under the outer keys of each hop", E,
+                   DOUBLE_PROFILES)
 {
     chain<E> c(2, 700);
     const bytes rtcp = from_hex("81c8000d 4d617273 4e545031 4e545032 52545020 0000042a 0000e930"
@@ -746,7 +758,7 @@ TEST_CASE_TEMPLATE("RFC 8723 §9: a tampering MD re-encrypts validly but the inn
         auto u = c.rx.unprotect_rtp(wire, wire);
         REQUIRE_FALSE(u);
         CHECK(name(u.error()) == "auth_failed");
-        CHECK(to_hex(wire) == to_hex(copy)); // restored in place
+        CHECK(to_hex(wire) == to_hex(copy));   // restored in place
         CHECK(c.rx.stream_count() == streams); // no stream for a forged SSRC
         if (forged_ssrc != ssrc) CHECK(c.rx.find_stream(forged_ssrc) == nullptr);
         CHECK(st->inner.rtp_replay.highest() == inner_hi);

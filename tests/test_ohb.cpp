@@ -59,13 +59,14 @@ constexpr bool rfc_valid(unsigned c)
 
 // Builds "[PT] [SEQ] Config" preceded by `prefix` filler octets (a stand-in for the E2E
 // ciphertext and tag), by hand.
-constexpr std::array<std::uint8_t, 24> outer_plaintext_for(const valid_config& v,
-                                                           std::uint8_t pt, std::uint16_t seq,
-                                                           std::size_t prefix, std::size_t& size)
+constexpr std::array<std::uint8_t, 24> outer_plaintext_for(const valid_config& v, std::uint8_t pt,
+                                                           std::uint16_t seq, std::size_t prefix,
+                                                           std::size_t& size)
 {
     std::array<std::uint8_t, 24> a{};
     std::size_t i = 0;
-    for (; i < prefix; ++i) a[i] = static_cast<std::uint8_t>(0xA0 + i);
+    for (; i < prefix; ++i)
+        a[i] = static_cast<std::uint8_t>(0xA0 + i);
     if (v.p) a[i++] = pt;
     if (v.q) {
         a[i++] = static_cast<std::uint8_t>(seq >> 8);
@@ -187,14 +188,16 @@ TEST_CASE("RFC 8723 §4: the twelve valid Config values decode with their fields
         CAPTURE(static_cast<int>(v.config));
         CHECK(perc::check_ohb_config(v.config) == errc::ok);
         CHECK(perc::ohb_size_of(v.config) == v.size);
-        for (std::size_t prefix : {std::size_t{0}, std::size_t{1}, std::size_t{16}, std::size_t{20}}) {
+        for (std::size_t prefix :
+             {std::size_t{0}, std::size_t{1}, std::size_t{16}, std::size_t{20}}) {
             std::size_t n = 0;
             const auto a = outer_plaintext_for(v, 0x7F, 0xFEDC, prefix, n);
             auto d = perc::decode_ohb(perc::bytes_view{a.data(), n});
             REQUIRE(d);
             CHECK(d->rest.size() == prefix);
             CHECK(d->rest.data() == a.data());
-            CHECK(d->value.payload_type == (v.p ? std::optional<std::uint8_t>{0x7F} : std::nullopt));
+            CHECK(d->value.payload_type ==
+                  (v.p ? std::optional<std::uint8_t>{0x7F} : std::nullopt));
             CHECK(d->value.seq == (v.q ? std::optional<std::uint16_t>{0xFEDC} : std::nullopt));
             CHECK(d->value.marker == (v.m ? std::optional<bool>{v.b} : std::nullopt));
             CHECK(d->value.size() == v.size);
@@ -211,7 +214,7 @@ TEST_CASE("RFC 8723 §4: every invalid Config value is rejected with its exact e
         CAPTURE(c);
         const auto cfg = static_cast<std::uint8_t>(c);
         // R bits are checked first; then B without M ("C & 0x0C MUST NOT be 0x08").
-        const errc want = (c & 0xF0u) != 0   ? errc::ohb_reserved_bits
+        const errc want = (c & 0xF0u) != 0      ? errc::ohb_reserved_bits
                           : (c & 0x0Cu) == 0x08 ? errc::ohb_bad_marker
                                                 : errc::ok;
         CHECK(rfc_valid(c) == (want == errc::ok));
@@ -228,10 +231,12 @@ TEST_CASE("RFC 8723 §4: every invalid Config value is rejected with its exact e
     }
     CHECK(invalid == 256 - 12);
     // B without M: exactly 0x08..0x0B.
-    for (std::uint8_t c : {std::uint8_t{0x08}, std::uint8_t{0x09}, std::uint8_t{0x0A}, std::uint8_t{0x0B}})
+    for (std::uint8_t c :
+         {std::uint8_t{0x08}, std::uint8_t{0x09}, std::uint8_t{0x0A}, std::uint8_t{0x0B}})
         CHECK(name(perc::check_ohb_config(c)) == name(errc::ohb_bad_marker));
     // Each R bit alone.
-    for (std::uint8_t c : {std::uint8_t{0x10}, std::uint8_t{0x20}, std::uint8_t{0x40}, std::uint8_t{0x80}})
+    for (std::uint8_t c :
+         {std::uint8_t{0x10}, std::uint8_t{0x20}, std::uint8_t{0x40}, std::uint8_t{0x80}})
         CHECK(name(perc::check_ohb_config(c)) == name(errc::ohb_reserved_bits));
 }
 
@@ -263,8 +268,8 @@ TEST_CASE("RFC 8723 §5.2/§5.3: OHB shorter than its Config says -> ohb_truncat
 TEST_CASE("RFC 8723 §4: encode/decode round trip over all field combinations")
 {
     const std::vector<std::optional<std::uint8_t>> pts{std::nullopt, 0, 1, 0x60, 100, 127};
-    const std::vector<std::optional<std::uint16_t>> seqs{std::nullopt, 0, 1, 0x1234, 0x8000,
-                                                         0xFFFF};
+    const std::vector<std::optional<std::uint16_t>> seqs{std::nullopt, 0,      1,
+                                                         0x1234,       0x8000, 0xFFFF};
     const std::vector<std::optional<bool>> markers{std::nullopt, false, true};
     std::size_t n = 0;
     for (const auto& pt : pts)
@@ -394,8 +399,7 @@ TEST_CASE("RFC 8723 §5.2 step 3: later MDs never overwrite a recorded value")
     // Recorded original M = 1 (0x0C): a later MD toggling M again does not touch B.
     ohb m1;
     m1.marker = true;
-    CHECK(perc::update_ohb(m1, rtp_mutable_fields{96, 1, false},
-                           rtp_mutable_fields{96, 1, false})
+    CHECK(perc::update_ohb(m1, rtp_mutable_fields{96, 1, false}, rtp_mutable_fields{96, 1, false})
               .config() == 0x0C);
 }
 
@@ -437,7 +441,8 @@ TEST_CASE("RFC 8723 §5.2 step 3: chains of MDs over every change pattern keep t
     std::vector<rtp_mutable_fields> all;
     for (auto pt : pt_vals)
         for (auto seq : seq_vals)
-            for (auto m : m_vals) all.push_back({pt, seq, m});
+            for (auto m : m_vals)
+                all.push_back({pt, seq, m});
     std::size_t checked = 0;
     for (const auto& h1 : all)
         for (const auto& h2 : all)
@@ -447,16 +452,14 @@ TEST_CASE("RFC 8723 §5.2 step 3: chains of MDs over every change pattern keep t
                 for (const auto& sent : {h1, h2, h3}) {
                     o = perc::update_ohb(o, wire, sent);
                     wire = sent;
-                    const bytes want =
-                        reference_encode(sent.payload_type != orig.payload_type
-                                             ? std::optional<std::uint8_t>{orig.payload_type}
+                    const bytes want = reference_encode(
+                        sent.payload_type != orig.payload_type
+                            ? std::optional<std::uint8_t>{orig.payload_type}
+                            : std::nullopt,
+                        sent.seq != orig.seq ? std::optional<std::uint16_t>{orig.seq}
                                              : std::nullopt,
-                                         sent.seq != orig.seq
-                                             ? std::optional<std::uint16_t>{orig.seq}
-                                             : std::nullopt,
-                                         sent.marker != orig.marker
-                                             ? std::optional<bool>{orig.marker}
-                                             : std::nullopt);
+                        sent.marker != orig.marker ? std::optional<bool>{orig.marker}
+                                                   : std::nullopt);
                     std::array<std::uint8_t, 4> buf{};
                     const std::size_t w = perc::encode_ohb(o, buf);
                     REQUIRE(w == want.size());

@@ -4,6 +4,7 @@
 
 #include <perc/bytes.hpp>
 #include <perc/concepts.hpp>
+#include <perc/ekt_field.hpp>
 #include <perc/errc.hpp>
 #include <perc/ohb.hpp>
 #include <perc/result.hpp>
@@ -19,6 +20,7 @@
 #include <cstdint>
 #include <cstring>
 #include <optional>
+#include <utility>
 
 namespace perc {
 
@@ -80,14 +82,24 @@ public:
             send_key.size() != Outer::master_key_size)
             return errc::bad_key_size;
         if (ct_equal(receive_key, send_key)) return errc::same_hop_keys;
-        if (errc e = rx_.set_master_key(receive_key, receive_salt); e != errc::ok) return e;
-        if (errc e = tx_.set_master_key(send_key, send_salt); e != errc::ok) return e;
-        if (errc e = rx_streams_.reserve(opt.max_streams); e != errc::ok) return e;
-        if (errc e = tx_streams_.reserve(opt.max_streams); e != errc::ok) return e;
+        // Key everything into temporaries first, so a failure leaves the link as it was.
+        Outer rx, tx;
+        stream_table<stream_type> rx_streams, tx_streams;
+        if (errc e = rx.set_master_key(receive_key, receive_salt); e != errc::ok) return e;
+        if (errc e = tx.set_master_key(send_key, send_salt); e != errc::ok) return e;
+        if (errc e = rx_streams.reserve(opt.max_streams); e != errc::ok) return e;
+        if (errc e = tx_streams.reserve(opt.max_streams); e != errc::ok) return e;
+        rx_ = std::move(rx);
+        tx_ = std::move(tx);
+        rx_streams_ = std::move(rx_streams);
+        tx_streams_ = std::move(tx_streams);
         auto_create_ = opt.auto_create;
+        ekt_ = opt.ekt;
         return errc::ok;
     }
 
+    /// Whether packets on this link carry an EKTField (RFC 8870 §4.3).
+    bool ekt() const noexcept { return ekt_; }
     Outer& receive_transform() noexcept { return rx_; }
     Outer& send_transform() noexcept { return tx_; }
     stream_type* find_receive_stream(std::uint32_t ssrc) noexcept { return rx_streams_.find(ssrc); }
@@ -102,6 +114,7 @@ private:
     stream_table<stream_type> rx_streams_;
     stream_table<stream_type> tx_streams_;
     bool auto_create_ = true;
+    bool ekt_ = false;
 };
 
 /// RFC 8723 §5.2 relay between links. Holds no keys itself; a link holds outer keys only.
@@ -123,14 +136,48 @@ public:
     /// 3. update the OHB (RFC 8723 §5.2 step 3, see update_ohb());
     /// 4. outer-encrypt with the outgoing hop key, indexed by the SEQ now on the wire.
     /// `out` needs (new header size) + (in.size() − old header size) + relay_growth octets,
-    /// and at least in.size() − Outer::tag_size.
+    /// and at least in.size() − Outer::tag_size; with EKT, also the EKTField's octets.
+    /// EKT (links initialised with session_options::ekt): the EKTField at the end of `in` is
+    /// split off (RFC 8870 §4.3.2 step 1), the SRTP packet relayed, and the same octets
+    /// appended to the output (the MD neither reads nor changes EKT).
     /// Errors: truncated, bad_rtp_version, bad_extension, invalid_argument (PT > 127, bad
     /// extension body), buffer_too_small, buffer_overlap, no_key, no_stream,
     /// stream_table_full, too_old, replayed, index_exhausted, index_reused (outgoing SEQ
     /// already used), key_usage_exhausted, auth_failed, ohb_truncated, ohb_reserved_bits,
-    /// ohb_bad_marker, backend_failure.
+    /// ohb_bad_marker, ekt_bad_length, backend_failure.
     result<relayed> relay_rtp(link_type& from, link_type& to, bytes_view in, bytes_span out,
                               const relay_changes& changes = {}) noexcept
+    {
+        if (!from.ekt_ && !to.ekt_) return relay_srtp(from, to, in, out, changes);
+        // RFC 8870 §4.1: the EKTField is outside SRTP. The MD does not process it: strip it,
+        // relay the SRTP packet, append the same octets (RFC 8723 §5.1 step 7 / §5.2).
+        // A link without EKT gets no tag; a packet from such a link gets a ShortEKTField.
+        bytes_view srtp = in;
+        std::uint8_t saved[ekt_max_extension_data + 3];
+        std::size_t tag_size = 0;
+        if (from.ekt_) {
+            auto split = decode_ekt_field(in);
+            if (!split) return split.error();
+            srtp = split->srtp;
+            tag_size = split->tag.size();
+            for (std::size_t i = 0; i < tag_size; ++i) saved[i] = split->tag[i];
+        } else {
+            saved[0] = ekt_type_short;
+            tag_size = 1;
+        }
+        if (!to.ekt_) tag_size = 0;
+        if (out.size() < tag_size) return errc::buffer_too_small;
+        auto r = relay_srtp(from, to, srtp, out.first(out.size() - tag_size), changes);
+        if (!r) return r;
+        const std::size_t n = r->packet.size();
+        for (std::size_t i = 0; i < tag_size; ++i) out[n + i] = saved[i];
+        r->packet = out.first(n + tag_size);
+        return r;
+    }
+
+private:
+    result<relayed> relay_srtp(link_type& from, link_type& to, bytes_view in, bytes_span out,
+                               const relay_changes& changes) noexcept
     {
         using action = relay_changes::extension_action;
         auto h = decode_rtp_header(in);
@@ -185,9 +232,14 @@ public:
                     e != errc::ok)
                     return e;
                 auto o = decode_ohb(p);
-                if (!o) {
+                // RFC 8723 §8: an E2E tag (16 octets in both profiles, the size of the outer
+                // tag) must precede the OHB; a shorter packet cannot be valid end to end.
+                const errc bad = !o ? o.error()
+                                    : o->rest.size() < Outer::tag_size ? errc::ohb_truncated
+                                                                       : errc::ok;
+                if (bad != errc::ok) {
                     (void)from.rx_.reseal_rtp(ssrc, *oi, aad_view{header}, p, p);
-                    return o.error();
+                    return bad;
                 }
                 const ohb next = update_ohb(o->value, wire, sent);
                 const std::size_t inner_part = o->rest.size();
@@ -228,6 +280,7 @@ public:
         });
     }
 
+public:
     /// RFC 8723 §6: relays an SRTCP packet (outer keys only): verify/decrypt with the
     /// incoming hop key, protect with the outgoing one (next SRTCP index of `to`).
     /// `out` needs in.size() octets. The outgoing index and key budget are checked before

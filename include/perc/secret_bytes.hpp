@@ -6,6 +6,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <span>
 
 namespace perc {
@@ -13,8 +14,11 @@ namespace perc {
 /// Overwrites `s` with zeros in a way the optimizer may not remove.
 inline void secure_wipe(bytes_span s) noexcept
 {
-    volatile std::uint8_t* p = s.data();
-    for (std::size_t i = 0; i < s.size(); ++i) p[i] = 0;
+    // memset + a compiler barrier that claims to read the memory: the stores cannot be
+    // dropped as dead, and memset runs at full width (a volatile loop stores one octet per
+    // cycle: 256 octets of keystream cost ~120 ns per packet).
+    if (s.empty()) return;
+    std::memset(s.data(), 0, s.size());
     asm volatile("" ::"r"(s.data()) : "memory");
 }
 

@@ -19,6 +19,9 @@ struct session_options {
     std::size_t max_streams = 64; ///< table capacity, allocated once by init()
     bool auto_create = true; ///< create the stream on first protect / first authenticated packet;
                              ///< false: RFC 3711 §3.2.3 strict — discard with errc::no_stream
+    /// RFC 8870 §4.3: EKT is in use, so every SRTP packet ends in an EKTField (used by
+    /// md_link; endpoints get EKT through the EKT components).
+    bool ekt = false;
 };
 
 /// A Transform (e.g. srtp_aead_transform<...>) plus an SSRC-keyed table of srtp_stream.

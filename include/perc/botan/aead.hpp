@@ -14,6 +14,7 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <cstring>
 #include <cstdint>
 #include <memory>
 #include <span>
@@ -147,7 +148,7 @@ private:
     {
         for (std::size_t b = 0; b < n; ++b) {
             std::uint8_t* blk = ks + 16 * b;
-            for (std::size_t i = 0; i < 12; ++i) blk[i] = nonce[i];
+            std::memcpy(blk, nonce.data(), 12);
             store_be32(blk + 12, counter + static_cast<std::uint32_t>(b));
         }
     }
@@ -164,7 +165,15 @@ private:
         while (true) {
             const std::size_t left = in.size() - done;
             const std::size_t take = left < 16 * ready ? left : 16 * ready;
-            for (std::size_t i = 0; i < take; ++i)
+            std::size_t i = 0;
+            for (; i + 8 <= take; i += 8) {
+                std::uint64_t a, k;
+                std::memcpy(&a, in.data() + done + i, 8);
+                std::memcpy(&k, ks + i, 8);
+                a ^= k;
+                std::memcpy(out.data() + done + i, &a, 8);
+            }
+            for (; i < take; ++i)
                 out[done + i] = static_cast<std::uint8_t>(in[done + i] ^ ks[i]);
             done += take;
             if (done == in.size()) return;
@@ -178,26 +187,48 @@ private:
     }
 
     // s = GHASH_H(aad ‖ pad ‖ text ‖ pad ‖ len64(aad) ‖ len64(text)).
+    // Each Botan ghash_update call costs ~25 ns before any data (a partial block more), so
+    // a short AAD (SRTP/SRTCP: ≤ 64 octets) is padded in one stack buffer and the text's
+    // partial last block travels with the length block: three calls, all on whole blocks.
     void ghash(aad_view aad, bytes_view text, std::uint8_t s[16])
     {
         std::fill(acc_.begin(), acc_.end(), std::uint8_t{0});
-        // Botan 2's ghash_update zero-pads a trailing partial block, so the two AAD pieces
-        // are joined through one stack block where the first does not end on a boundary.
-        const std::size_t a_full = aad.first.size() & ~std::size_t{15};
-        if (a_full != 0) ghash_->ghash_update(acc_, aad.first.data(), a_full);
-        const std::size_t a_rest = aad.first.size() - a_full;
-        bytes_view second = aad.second;
-        if (a_rest != 0) {
-            std::uint8_t joint[16] = {};
-            for (std::size_t i = 0; i < a_rest; ++i) joint[i] = aad.first[a_full + i];
-            const std::size_t from_second = (16 - a_rest) < second.size() ? 16 - a_rest : second.size();
-            for (std::size_t i = 0; i < from_second; ++i) joint[a_rest + i] = second[i];
-            ghash_->ghash_update(acc_, joint, a_rest + from_second);
-            second = second.subspan(from_second);
+        const std::size_t a_size = aad.size();
+        if (a_size <= 64) {
+            std::uint8_t a[64] = {};
+            if (!aad.first.empty()) std::memcpy(a, aad.first.data(), aad.first.size());
+            if (!aad.second.empty())
+                std::memcpy(a + aad.first.size(), aad.second.data(), aad.second.size());
+            if (a_size != 0) ghash_->ghash_update(acc_, a, (a_size + 15) & ~std::size_t{15});
+        } else {
+            const std::size_t f_full = aad.first.size() & ~std::size_t{15};
+            if (f_full != 0) ghash_->ghash_update(acc_, aad.first.data(), f_full);
+            const std::size_t f_rest = aad.first.size() - f_full;
+            bytes_view second = aad.second;
+            if (f_rest != 0) {
+                std::uint8_t joint[16] = {};
+                std::memcpy(joint, aad.first.data() + f_full, f_rest);
+                const std::size_t take = (16 - f_rest) < second.size() ? 16 - f_rest : second.size();
+                if (take != 0) std::memcpy(joint + f_rest, second.data(), take);
+                ghash_->ghash_update(acc_, joint, 16);
+                second = second.subspan(take);
+            }
+            if (!second.empty()) ghash_->ghash_update(acc_, second.data(), second.size());
         }
-        if (!second.empty()) ghash_->ghash_update(acc_, second.data(), second.size());
-        if (!text.empty()) ghash_->ghash_update(acc_, text.data(), text.size());
-        ghash_->add_final_block(acc_, aad.size(), text.size());
+        const std::size_t t_full = text.size() & ~std::size_t{15};
+        if (t_full != 0) ghash_->ghash_update(acc_, text.data(), t_full);
+        // GHASH runs over ciphertext (public) in both directions: no wipe needed.
+        std::uint8_t tail[32] = {};
+        const std::size_t t_rest = text.size() - t_full;
+        if (t_rest != 0) std::memcpy(tail, text.data() + t_full, t_rest);
+        std::uint8_t* len = tail + (t_rest != 0 ? 16 : 0);
+        const std::uint64_t abits = 8 * std::uint64_t{a_size};
+        const std::uint64_t tbits = 8 * std::uint64_t{text.size()};
+        store_be32(len, static_cast<std::uint32_t>(abits >> 32));
+        store_be32(len + 4, static_cast<std::uint32_t>(abits));
+        store_be32(len + 8, static_cast<std::uint32_t>(tbits >> 32));
+        store_be32(len + 12, static_cast<std::uint32_t>(tbits));
+        ghash_->ghash_update(acc_, tail, t_rest != 0 ? 32 : 16);
         for (std::size_t i = 0; i < 16; ++i) s[i] = acc_[i];
     }
 
