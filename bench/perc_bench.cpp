@@ -18,6 +18,7 @@
 #include <perc/botan/srtp.hpp>
 
 #include <perc/aead_nonce.hpp>
+#include <perc/botan/double.hpp>
 #include <perc/botan/aead.hpp>
 #include <perc/botan/aes_cm_kdf.hpp>
 #include <perc/bytes.hpp>
@@ -379,13 +380,17 @@ struct row {
     const char* name;
     const char* suite;
     std::size_t payload; ///< bytes of payload per packet (0: not per packet, e.g. key_setup)
+    /// Forged-packet cases: ours ÷ ours for the matching valid unprotect case (same suite and
+    /// payload, measured just before; a ratio of medians, not of rounds). NaN elsewhere.
+    double vs_valid = std::numeric_limits<double>::quiet_NaN();
 };
 
 void print_table_header()
 {
-    std::printf("%-16s %-10s %5s | %9s %8s %6s %6s %6s | %9s %6s %6s | %9s %6s %6s | %6s %8s\n",
+    std::printf("%-20s %-10s %5s | %9s %8s %6s %6s %6s | %9s %6s %6s | %9s %6s %6s | %6s %8s %8s\n",
                 "case", "suite", "bytes", "ours_ns", "Mpkt/s", "cyc/B", "+-%", "allocs", "raw_ns",
-                "cyc/B", "allocs", "srtp2_ns", "cyc/B", "allocs", "vs_raw", "vs_srtp2");
+                "cyc/B", "allocs", "srtp2_ns", "cyc/B", "allocs", "vs_raw", "vs_srtp2",
+                "vs_valid");
 }
 
 std::string fmt(const char* f, double v)
@@ -404,7 +409,8 @@ std::string json_num(double v)
     return buf;
 }
 
-void report(context& ctx, const plan& p, const row& r, const measurement& m)
+/// Prints one case and returns ours' median ns per packet.
+double report(context& ctx, const plan& p, const row& r, const measurement& m)
 {
     const double nan = std::numeric_limits<double>::quiet_NaN();
     double ns[3], allocs[3], cpb[3];
@@ -426,29 +432,32 @@ void report(context& ctx, const plan& p, const row& r, const measurement& m)
                     "\"ns\":%s,\"ns_min\":%s,\"ns_iqr_half_pct\":%s,\"pps\":%s,"
                     "\"cycles_per_byte\":%s,\"allocs\":%s,\"raw_ns\":%s,\"raw_allocs\":%s,"
                     "\"libsrtp_ns\":%s,\"libsrtp_allocs\":%s,\"vs_raw\":%s,\"vs_libsrtp\":%s,"
-                    "\"rounds\":%zu,\"packets_per_round\":%zu,\"tsc_ghz\":%s}\n",
+                    "\"vs_valid\":%s,\"rounds\":%zu,\"packets_per_round\":%zu,\"tsc_ghz\":%s}\n",
                     r.name, r.suite, r.payload, json_num(ns[ours]).c_str(),
                     json_num(quantile(m.s[ours].ns, 0.0)).c_str(), json_num(spread).c_str(),
                     json_num(1e9 / ns[ours]).c_str(), json_num(cpb[ours]).c_str(),
                     json_num(allocs[ours]).c_str(), json_num(ns[raw]).c_str(),
                     json_num(allocs[raw]).c_str(), json_num(ns[lib]).c_str(),
                     json_num(allocs[lib]).c_str(), json_num(vs_raw).c_str(),
-                    json_num(vs_lib).c_str(), p.rounds, p.packets(), json_num(ctx.tsc_ghz).c_str());
+                    json_num(vs_lib).c_str(), json_num(r.vs_valid).c_str(), p.rounds, p.packets(),
+                    json_num(ctx.tsc_ghz).c_str());
     } else {
         if (!ctx.header_printed) {
             print_table_header();
             ctx.header_printed = true;
         }
-        std::printf("%-16s %-10s %5zu | %9s %8s %6s %6s %6s | %9s %6s %6s | %9s %6s %6s | %6s %8s\n",
+        std::printf("%-20s %-10s %5zu | %9s %8s %6s %6s %6s | %9s %6s %6s | %9s %6s %6s | %6s %8s %8s\n",
                     r.name, r.suite, r.payload, fmt("%.1f", ns[ours]).c_str(),
                     fmt("%.3f", 1e3 / ns[ours]).c_str(), fmt("%.2f", cpb[ours]).c_str(),
                     fmt("%.1f", spread).c_str(), fmt("%.2f", allocs[ours]).c_str(),
                     fmt("%.1f", ns[raw]).c_str(), fmt("%.2f", cpb[raw]).c_str(),
                     fmt("%.2f", allocs[raw]).c_str(), fmt("%.1f", ns[lib]).c_str(),
                     fmt("%.2f", cpb[lib]).c_str(), fmt("%.2f", allocs[lib]).c_str(),
-                    fmt("%.3f", vs_raw).c_str(), fmt("%.3f", vs_lib).c_str());
+                    fmt("%.3f", vs_raw).c_str(), fmt("%.3f", vs_lib).c_str(),
+                    fmt("%.3f", r.vs_valid).c_str());
     }
     std::fflush(stdout);
+    return ns[ours];
 }
 
 // ============================================================== packets
@@ -549,6 +558,8 @@ errc raw_open(Aead& a, const perc::aead_nonce& n, std::uint8_t* pkt, std::size_t
 struct suite_aes128 {
     using transform = perc::botan::srtp_aes_128_gcm;
     using aead = perc::botan::aead_aes_128_gcm;
+    using endpoint = perc::botan::double_aes_128_gcm;
+    using distributor = perc::botan::media_distributor_aes_128_gcm;
     using kdf = perc::botan::aes_cm_kdf<16>;
     static constexpr const char* name = "aes128-gcm";
 #if PERC_BENCH_HAVE_LIBSRTP2
@@ -562,6 +573,8 @@ struct suite_aes128 {
 struct suite_aes256 {
     using transform = perc::botan::srtp_aes_256_gcm;
     using aead = perc::botan::aead_aes_256_gcm;
+    using endpoint = perc::botan::double_aes_256_gcm;
+    using distributor = perc::botan::media_distributor_aes_256_gcm;
     using kdf = perc::botan::aes_cm_kdf<32>;
     static constexpr const char* name = "aes256-gcm";
 #if PERC_BENCH_HAVE_LIBSRTP2
@@ -582,9 +595,9 @@ struct keys {
     std::array<std::uint8_t, key_size> rtp_key{}, rtcp_key{};
     std::array<std::uint8_t, 12> rtp_salt{}, rtcp_salt{};
 
-    keys()
+    explicit keys(std::uint64_t seed = rng{}.state)
     {
-        rng g;
+        rng g{seed};
         g.fill(master_key);
         g.fill(master_salt);
         std::copy(master_key.begin(), master_key.end(), key_salt.begin());
@@ -805,8 +818,8 @@ void case_srtp_protect(context& ctx, const plan& p, fixture<Suite>& f, packet_se
 
 /// srtp_unprotect of valid packets (expect ok) or forged ones (expect auth_failed).
 template <class Suite>
-void case_srtp_unprotect(context& ctx, const plan& p, fixture<Suite>& f, packet_set& work,
-                         bool forged)
+double case_srtp_unprotect(context& ctx, const plan& p, fixture<Suite>& f, packet_set& work,
+                           bool forged, double valid_ns = std::numeric_limits<double>::quiet_NaN())
 {
     const char* name = forged ? "forged_reject" : "srtp_unprotect";
     batches w{p, work};
@@ -862,7 +875,10 @@ void case_srtp_unprotect(context& ctx, const plan& p, fixture<Suite>& f, packet_
 #else
     absent lib_impl;
 #endif
-    report(ctx, p, {name, Suite::name, f.payload}, measure(p, name, ours_impl, raw_impl, lib_impl));
+    const measurement m = measure(p, name, ours_impl, raw_impl, lib_impl);
+    row r{name, Suite::name, f.payload};
+    if (forged) r.vs_valid = median(m.s[ours].ns) / valid_ns;
+    return report(ctx, p, r, m);
 }
 
 template <class Suite>
@@ -1020,6 +1036,405 @@ void case_key_setup(context& ctx, const plan& p, keys<Suite>& k)
            measure(p, "key_setup", ours_impl, raw_impl, lib_impl));
 }
 
+// ============================================================== RFC 8723 double transform
+
+/// MD rewrite in md_relay: new PT, M set, SEQ renumbered by this offset, so the OHB grows from
+/// 1 to 4 octets (PT ‖ SEQ ‖ Config, RFC 8723 §4) — the largest rewrite an MD makes.
+constexpr std::uint8_t relay_pt = 111;
+constexpr std::uint16_t relay_seq_offset = 1000;
+constexpr std::uint8_t relay_ohb_config = 0x07; // Q | P | M, B = 0 (original M was 0)
+constexpr std::size_t tag_size = 16;
+
+std::uint16_t relay_seq_of(std::size_t i)
+{
+    return static_cast<std::uint16_t>(seq_of(i) + relay_seq_offset);
+}
+
+/// The double-transform packets of one (suite, payload), built once beside fixture<Suite>:
+/// keys for the inner (end-to-end) layer, the sender's outer hop and the MD's outgoing hop;
+/// the plaintext packets double-protected by perc (byte-compared with the raw composition and
+/// with two composed libsrtp2 sessions); copies with a flipped outer tag and with a corrupted
+/// inner tag under a valid outer layer; per-packet IVs of each layer for the raw runs.
+/// The packets have no CSRC and no extension, so the synthetic header of the inner layer
+/// (RFC 8723 §5.1 step 3) is the header itself and every composition works in place.
+template <class Suite>
+struct double_fixture {
+    keys<Suite> inner{0x1111111111111111ull}, outer{0x2222222222222222ull},
+        hop{0x3333333333333333ull}, spare_a{0x4444444444444444ull}, spare_b{0x5555555555555555ull};
+    std::array<std::uint8_t, 2 * keys<Suite>::key_size> master_key{};
+    std::array<std::uint8_t, 24> master_salt{};
+    std::size_t payload;
+    packet_set& plain; ///< fixture<Suite>::rtp_plain
+    packet_set dbl, dbl_outer_forged, dbl_inner_forged;
+    std::vector<perc::aead_nonce> inner_nonce, outer_nonce, hop_nonce;
+
+    double_fixture(std::size_t n, fixture<Suite>& f)
+        : payload(f.payload), plain(f.rtp_plain),
+          dbl(n, rtp_header_size + f.payload + slack),
+          dbl_outer_forged(n, rtp_header_size + f.payload + slack),
+          dbl_inner_forged(n, rtp_header_size + f.payload + slack)
+    {
+        constexpr std::size_t ks = keys<Suite>::key_size;
+        std::copy_n(inner.master_key.begin(), ks, master_key.begin());
+        std::copy_n(outer.master_key.begin(), ks, master_key.begin() + ks);
+        std::copy_n(inner.master_salt.begin(), 12, master_salt.begin());
+        std::copy_n(outer.master_salt.begin(), 12, master_salt.begin() + 12);
+
+        typename Suite::endpoint tx;
+        if (tx.init(master_key, master_salt) != errc::ok) die("double_endpoint init");
+        auto ia = inner.rtp_aead();
+        auto oa = outer.rtp_aead();
+        const std::size_t ps = payload;
+        dbl.size = dbl_outer_forged.size = dbl_inner_forged.size =
+            plain.size + Suite::endpoint::protect_overhead;
+        for (std::size_t i = 0; i < n; ++i) {
+            inner_nonce.push_back(perc::srtp_aead_nonce(inner.rtp_salt, bench_ssrc, 0, seq_of(i)));
+            outer_nonce.push_back(perc::srtp_aead_nonce(outer.rtp_salt, bench_ssrc, 0, seq_of(i)));
+            hop_nonce.push_back(
+                perc::srtp_aead_nonce(hop.rtp_salt, bench_ssrc, 0, relay_seq_of(i)));
+            if (!tx.protect_rtp(plain.packet(i), dbl.slot(i))) die("double protect_rtp");
+            std::memcpy(dbl_outer_forged.slot(i).data(), dbl.slot(i).data(), dbl.size);
+            dbl_outer_forged.packet(i).back() ^= 0x01; // last octet of the outer tag
+
+            // The raw composition must give perc's bytes; with the inner tag's last octet
+            // flipped before the outer seal it gives the inner-forged packet.
+            for (bool corrupt : {false, true}) {
+                std::uint8_t* d = dbl_inner_forged.slot(i).data();
+                std::memcpy(d, plain.slot(i).data(), plain.size);
+                if (raw_seal(ia, inner_nonce[i], d, rtp_header_size, ps) != errc::ok)
+                    die("raw inner seal");
+                if (corrupt) d[rtp_header_size + ps + tag_size - 1] ^= 0x01;
+                d[rtp_header_size + ps + tag_size] = 0x00; // RFC 8723 §5.1 step 5: empty OHB
+                if (raw_seal(oa, outer_nonce[i], d, rtp_header_size, ps + tag_size + 1) !=
+                    errc::ok)
+                    die("raw outer seal");
+                if (!corrupt && std::memcmp(d, dbl.slot(i).data(), dbl.size) != 0)
+                    die("perc double_endpoint and the raw two-pass composition disagree");
+            }
+        }
+    }
+};
+
+#if PERC_BENCH_HAVE_LIBSRTP2
+/// RFC 8723 §5.1 with two libsrtp2 sessions: inner srtp_protect of the synthetic packet (here
+/// the packet itself), append the empty OHB, outer srtp_protect. In place; returns the length.
+int srtp2_double_protect(srtp_t inner, srtp_t outer, std::uint8_t* d, int len)
+{
+    if (srtp_protect(inner, d, &len) != srtp_err_status_ok) return -1;
+    d[len++] = 0x00;
+    if (srtp_protect(outer, d, &len) != srtp_err_status_ok) return -1;
+    return len;
+}
+
+/// RFC 8723 §5.3 with two libsrtp2 sessions: outer srtp_unprotect, drop the empty OHB (the
+/// sender's packets carry 0x00), inner srtp_unprotect.
+srtp_err_status_t srtp2_double_unprotect(srtp_t inner, srtp_t outer, std::uint8_t* d, int& len)
+{
+    if (srtp_err_status_t st = srtp_unprotect(outer, d, &len); st != srtp_err_status_ok)
+        return st;
+    len -= 1;
+    return srtp_unprotect(inner, d, &len);
+}
+
+/// RFC 8723 §5.2 with two libsrtp2 sessions: srtp_unprotect with the incoming hop key,
+/// rewrite PT / SEQ / M, replace the empty OHB by PT ‖ SEQ ‖ Config (the original values),
+/// srtp_protect with the outgoing hop key.
+int srtp2_relay(srtp_t in_hop, srtp_t out_hop, std::uint8_t* d, int len, std::uint16_t new_seq)
+{
+    if (srtp_unprotect(in_hop, d, &len) != srtp_err_status_ok) return -1;
+    const std::uint8_t orig_pt = d[1] & 0x7F;
+    const std::uint8_t orig_seq_hi = d[2], orig_seq_lo = d[3];
+    d[1] = static_cast<std::uint8_t>(0x80 | relay_pt);
+    perc::store_be16(d + 2, new_seq);
+    std::uint8_t* o = d + len - 1; // where the empty OHB was
+    o[0] = orig_pt;
+    o[1] = orig_seq_hi;
+    o[2] = orig_seq_lo;
+    o[3] = relay_ohb_config;
+    len += 3;
+    if (srtp_protect(out_hop, d, &len) != srtp_err_status_ok) return -1;
+    return len;
+}
+
+/// libsrtp2 must produce perc's double-protected bytes for every packet, and its MD relay
+/// the bytes of media_distributor::relay_rtp (independent checks of RFC 8723 §5.1, §5.2).
+template <class Suite>
+void check_double_against_srtp2(double_fixture<Suite>& df)
+{
+    srtp2_session si, so, hin, hout;
+    si.create(df.inner);
+    so.create(df.outer);
+    hin.create(df.outer);
+    hout.create(df.hop);
+    typename Suite::distributor md;
+    typename Suite::distributor::link_type from, to;
+    if (from.init(df.outer.master_key, df.outer.master_salt, df.spare_a.master_key,
+                  df.spare_a.master_salt) != errc::ok ||
+        to.init(df.spare_b.master_key, df.spare_b.master_salt, df.hop.master_key,
+                df.hop.master_salt) != errc::ok)
+        die("md_link init");
+    perc::relay_changes ch;
+    ch.payload_type = relay_pt;
+    ch.marker = true;
+    std::vector<std::uint8_t> a(df.dbl.slot(0).size()), b(a.size());
+    for (std::size_t i = 0; i < df.dbl.count(); ++i) {
+        std::memcpy(a.data(), df.plain.slot(i).data(), df.plain.size);
+        if (srtp2_double_protect(si.get(), so.get(), a.data(), as_int(df.plain.size)) !=
+                as_int(df.dbl.size) ||
+            std::memcmp(a.data(), df.dbl.slot(i).data(), df.dbl.size) != 0)
+            die("libsrtp2 and perc disagree on double-protected bytes");
+        const int n = srtp2_relay(hin.get(), hout.get(), a.data(), as_int(df.dbl.size),
+                                  relay_seq_of(i));
+        ch.seq = relay_seq_of(i);
+        auto r = md.relay_rtp(from, to, df.dbl.packet(i), b, ch);
+        if (!r || n < 0 || static_cast<std::size_t>(n) != r->packet.size() ||
+            std::memcmp(a.data(), b.data(), r->packet.size()) != 0)
+            die("libsrtp2 and perc disagree on relayed bytes");
+    }
+}
+#endif
+
+/// double_protect: ours = double_endpoint::protect_rtp in place; raw = two adapter seals
+/// (inner over header ‖ payload, outer over header ‖ inner ciphertext ‖ tag ‖ OHB); libsrtp2 =
+/// two composed sessions.
+template <class Suite>
+double case_double_protect(context& ctx, const plan& p, double_fixture<Suite>& f,
+                           packet_set& work)
+{
+    batches w{p, work};
+    typename Suite::endpoint tx;
+    if (tx.init(f.master_key, f.master_salt) != errc::ok) die("double_endpoint init");
+    auto ours_impl = impl{[&](std::size_t b) {
+                              if (b == 0) (void)tx.remove_stream(bench_ssrc);
+                              w.stage(f.plain, b);
+                          },
+                          [&] {
+                              std::size_t good = 0;
+                              const std::size_t in_size = work.size;
+                              for (std::size_t i = 0; i < p.batch; ++i) {
+                                  bytes_span s = work.slot(i);
+                                  good += tx.protect_rtp(s.first(in_size), s).has_value();
+                              }
+                              return good;
+                          }};
+    auto ia = f.inner.rtp_aead();
+    auto oa = f.outer.rtp_aead();
+    std::size_t first = 0;
+    auto raw_impl = impl{[&](std::size_t b) {
+                             first = b * p.batch;
+                             w.stage(f.plain, b);
+                         },
+                         [&] {
+                             std::size_t good = 0;
+                             const std::size_t ps = work.size - rtp_header_size;
+                             for (std::size_t i = 0; i < p.batch; ++i) {
+                                 std::uint8_t* d = work.slot(i).data();
+                                 const errc e1 = raw_seal(ia, f.inner_nonce[first + i], d,
+                                                          rtp_header_size, ps);
+                                 d[rtp_header_size + ps + tag_size] = 0x00;
+                                 const errc e2 = raw_seal(oa, f.outer_nonce[first + i], d,
+                                                          rtp_header_size, ps + tag_size + 1);
+                                 good += e1 == errc::ok && e2 == errc::ok;
+                             }
+                             return good;
+                         }};
+#if PERC_BENCH_HAVE_LIBSRTP2
+    srtp2_session si, so;
+    auto lib_impl = impl{[&](std::size_t b) {
+                             if (b == 0) {
+                                 si.create(f.inner);
+                                 so.create(f.outer);
+                             }
+                             w.stage(f.plain, b);
+                         },
+                         [&] {
+                             std::size_t good = 0;
+                             const int in_size = as_int(work.size);
+                             for (std::size_t i = 0; i < p.batch; ++i)
+                                 good += srtp2_double_protect(si.get(), so.get(),
+                                                              work.slot(i).data(), in_size) > 0;
+                             return good;
+                         }};
+#else
+    absent lib_impl;
+#endif
+    return report(ctx, p, {"double_protect", Suite::name, f.payload},
+                  measure(p, "double_protect", ours_impl, raw_impl, lib_impl));
+}
+
+enum class double_input { valid, outer_forged, inner_forged };
+
+/// double_unprotect (valid packets, expect ok), double_forged_reject (outer tag flipped,
+/// expect auth_failed from the outer layer) and double_inner_forged (inner tag corrupted under
+/// a valid outer layer: expect auth_failed after perc re-encrypts the outer layer to restore
+/// the caller's buffer). ours = double_endpoint::unprotect_rtp in place; raw = outer open, then
+/// (if it verified) inner open — detection only, no restore; libsrtp2 = two composed
+/// srtp_unprotect calls (no restore either).
+template <class Suite>
+double case_double_unprotect(context& ctx, const plan& p, double_fixture<Suite>& f,
+                             packet_set& work, double_input kind, double valid_ns)
+{
+    const char* name = kind == double_input::valid          ? "double_unprotect"
+                       : kind == double_input::outer_forged ? "double_forged_reject"
+                                                            : "double_inner_forged";
+    packet_set& src = kind == double_input::valid          ? f.dbl
+                      : kind == double_input::outer_forged ? f.dbl_outer_forged
+                                                           : f.dbl_inner_forged;
+    const errc want = kind == double_input::valid ? errc::ok : errc::auth_failed;
+    batches w{p, work};
+    typename Suite::endpoint rx;
+    if (rx.init(f.master_key, f.master_salt) != errc::ok) die("double_endpoint init");
+    auto ours_impl = impl{[&](std::size_t b) {
+                              if (b == 0) (void)rx.remove_stream(bench_ssrc);
+                              w.stage(src, b);
+                          },
+                          [&] {
+                              std::size_t good = 0;
+                              const std::size_t in_size = work.size;
+                              for (std::size_t i = 0; i < p.batch; ++i) {
+                                  bytes_span s = work.slot(i);
+                                  auto r = rx.unprotect_rtp(s.first(in_size), s);
+                                  good += (r ? errc::ok : r.error()) == want;
+                              }
+                              return good;
+                          }};
+    auto ia = f.inner.rtp_aead();
+    auto oa = f.outer.rtp_aead();
+    std::size_t first = 0;
+    auto raw_impl = impl{[&](std::size_t b) {
+                             first = b * p.batch;
+                             w.stage(src, b);
+                         },
+                         [&] {
+                             std::size_t good = 0;
+                             // header ‖ inner ciphertext ‖ inner tag ‖ OHB(1) ‖ outer tag
+                             const std::size_t ps = work.size - rtp_header_size - 2 * tag_size - 1;
+                             for (std::size_t i = 0; i < p.batch; ++i) {
+                                 std::uint8_t* d = work.slot(i).data();
+                                 errc e = raw_open(oa, f.outer_nonce[first + i], d,
+                                                   rtp_header_size, ps + tag_size + 1);
+                                 if (e == errc::ok)
+                                     e = raw_open(ia, f.inner_nonce[first + i], d,
+                                                  rtp_header_size, ps);
+                                 good += e == want;
+                             }
+                             return good;
+                         }};
+#if PERC_BENCH_HAVE_LIBSRTP2
+    const srtp_err_status_t lib_want =
+        kind == double_input::valid ? srtp_err_status_ok : srtp_err_status_auth_fail;
+    srtp2_session si, so;
+    auto lib_impl = impl{[&](std::size_t b) {
+                             if (b == 0) {
+                                 si.create(f.inner);
+                                 so.create(f.outer);
+                             }
+                             w.stage(src, b);
+                         },
+                         [&] {
+                             std::size_t good = 0;
+                             for (std::size_t i = 0; i < p.batch; ++i) {
+                                 int len = as_int(work.size);
+                                 good += srtp2_double_unprotect(si.get(), so.get(),
+                                                                work.slot(i).data(), len) ==
+                                         lib_want;
+                             }
+                             return good;
+                         }};
+#else
+    absent lib_impl;
+#endif
+    const measurement m = measure(p, name, ours_impl, raw_impl, lib_impl);
+    row r{name, Suite::name, f.payload};
+    if (kind != double_input::valid) r.vs_valid = median(m.s[ours].ns) / valid_ns;
+    return report(ctx, p, r, m);
+}
+
+/// md_relay: ours = media_distributor::relay_rtp between two md_links, changing PT, SEQ and M
+/// (the OHB grows from 1 to 4 octets); raw = one adapter open with the incoming hop key and
+/// one seal with the outgoing hop key over the same sizes (no header or OHB rewrite: the bare
+/// crypto floor); libsrtp2 = srtp_unprotect (incoming hop session), the same rewrite by hand,
+/// srtp_protect (outgoing hop session).
+template <class Suite>
+double case_md_relay(context& ctx, const plan& p, double_fixture<Suite>& f, packet_set& work)
+{
+    batches w{p, work};
+    typename Suite::distributor md;
+    typename Suite::distributor::link_type from, to;
+    if (from.init(f.outer.master_key, f.outer.master_salt, f.spare_a.master_key,
+                  f.spare_a.master_salt) != errc::ok ||
+        to.init(f.spare_b.master_key, f.spare_b.master_salt, f.hop.master_key,
+                f.hop.master_salt) != errc::ok)
+        die("md_link init");
+    perc::relay_changes ch;
+    ch.payload_type = relay_pt;
+    ch.marker = true;
+    std::size_t first = 0;
+    auto ours_impl = impl{[&](std::size_t b) {
+                              first = b * p.batch;
+                              if (b == 0) {
+                                  // A fresh round: both hops' stream state starts anew.
+                                  if (auto* s = from.find_receive_stream(bench_ssrc)) *s = {};
+                                  if (auto* s = to.find_send_stream(bench_ssrc)) *s = {};
+                              }
+                              w.stage(f.dbl, b);
+                          },
+                          [&] {
+                              std::size_t good = 0;
+                              const std::size_t in_size = work.size;
+                              for (std::size_t i = 0; i < p.batch; ++i) {
+                                  bytes_span s = work.slot(i);
+                                  ch.seq = relay_seq_of(first + i);
+                                  good += md.relay_rtp(from, to, s.first(in_size), s, ch)
+                                              .has_value();
+                              }
+                              return good;
+                          }};
+    auto in_hop = f.outer.rtp_aead();
+    auto out_hop = f.hop.rtp_aead();
+    auto raw_impl = impl{[&](std::size_t b) {
+                             first = b * p.batch;
+                             w.stage(f.dbl, b);
+                         },
+                         [&] {
+                             std::size_t good = 0;
+                             // in: header ‖ inner ct ‖ inner tag ‖ OHB(1) ‖ outer tag
+                             const std::size_t inner_part = work.size - rtp_header_size - 1 - tag_size;
+                             for (std::size_t i = 0; i < p.batch; ++i) {
+                                 std::uint8_t* d = work.slot(i).data();
+                                 const errc e1 = raw_open(in_hop, f.outer_nonce[first + i], d,
+                                                          rtp_header_size, inner_part + 1);
+                                 const errc e2 = raw_seal(out_hop, f.hop_nonce[first + i], d,
+                                                          rtp_header_size, inner_part + 4);
+                                 good += e1 == errc::ok && e2 == errc::ok;
+                             }
+                             return good;
+                         }};
+#if PERC_BENCH_HAVE_LIBSRTP2
+    srtp2_session hin, hout;
+    auto lib_impl = impl{[&](std::size_t b) {
+                             first = b * p.batch;
+                             if (b == 0) {
+                                 hin.create(f.outer);
+                                 hout.create(f.hop);
+                             }
+                             w.stage(f.dbl, b);
+                         },
+                         [&] {
+                             std::size_t good = 0;
+                             const int in_size = as_int(work.size);
+                             for (std::size_t i = 0; i < p.batch; ++i)
+                                 good += srtp2_relay(hin.get(), hout.get(), work.slot(i).data(),
+                                                     in_size, relay_seq_of(first + i)) > 0;
+                             return good;
+                         }};
+#else
+    absent lib_impl;
+#endif
+    return report(ctx, p, {"md_relay", Suite::name, f.payload},
+                  measure(p, "md_relay", ours_impl, raw_impl, lib_impl));
+}
+
 bool wanted(const context& ctx, std::string_view name)
 {
     return ctx.opt.filter.empty() || name.find(ctx.opt.filter) != std::string_view::npos;
@@ -1033,11 +1448,32 @@ void run_suite(context& ctx)
     for (std::size_t payload : {64u, 160u, 1200u, 1400u}) {
         fixture<Suite> f(p.packets(), payload);
         packet_set work(p.batch, rtcp_header_size + rtp_header_size + payload + slack);
+        const double nan = std::numeric_limits<double>::quiet_NaN();
         if (wanted(ctx, "srtp_protect")) case_srtp_protect(ctx, p, f, work);
-        if (wanted(ctx, "srtp_unprotect")) case_srtp_unprotect(ctx, p, f, work, false);
-        if (wanted(ctx, "forged_reject")) case_srtp_unprotect(ctx, p, f, work, true);
+        double valid = nan;
+        if (wanted(ctx, "srtp_unprotect")) valid = case_srtp_unprotect(ctx, p, f, work, false);
+        if (wanted(ctx, "forged_reject")) case_srtp_unprotect(ctx, p, f, work, true, valid);
         if (wanted(ctx, "srtcp_protect")) case_srtcp_protect(ctx, p, f, work);
         if (wanted(ctx, "srtcp_unprotect")) case_srtcp_unprotect(ctx, p, f, work);
+
+        // RFC 8723 double transform and Media Distributor.
+        const bool any_double = wanted(ctx, "double_protect") || wanted(ctx, "double_unprotect") ||
+                                wanted(ctx, "double_forged_reject") ||
+                                wanted(ctx, "double_inner_forged") || wanted(ctx, "md_relay");
+        if (!any_double) continue;
+        double_fixture<Suite> df(p.packets(), f);
+#if PERC_BENCH_HAVE_LIBSRTP2
+        check_double_against_srtp2(df);
+#endif
+        if (wanted(ctx, "double_protect")) case_double_protect(ctx, p, df, work);
+        valid = nan;
+        if (wanted(ctx, "double_unprotect"))
+            valid = case_double_unprotect(ctx, p, df, work, double_input::valid, nan);
+        if (wanted(ctx, "double_forged_reject"))
+            case_double_unprotect(ctx, p, df, work, double_input::outer_forged, valid);
+        if (wanted(ctx, "double_inner_forged"))
+            case_double_unprotect(ctx, p, df, work, double_input::inner_forged, valid);
+        if (wanted(ctx, "md_relay")) case_md_relay(ctx, p, df, work);
     }
     if (wanted(ctx, "key_setup")) {
         keys<Suite> k;
@@ -1065,7 +1501,8 @@ void usage()
               "                 a multiple of 64; at most 60000 so SEQ never wraps)\n"
               "  --filter CASE  run only cases whose name contains CASE (srtp_protect,\n"
               "                 srtp_unprotect, forged_reject, srtcp_protect, srtcp_unprotect,\n"
-              "                 key_setup)");
+              "                 key_setup, double_protect, double_unprotect,\n"
+              "                 double_forged_reject, double_inner_forged, md_relay)");
 }
 
 } // namespace

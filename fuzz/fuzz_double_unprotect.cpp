@@ -187,7 +187,9 @@ std::optional<buffer> check_receive(S& s, const hop_key& outer, bytes_view in, b
     } else {
         require(r->packet.data() == out.data());
         require(same_bytes(r->packet, m.packet));
-        require(all_equal(bytes_view{out}.subspan(r->packet.size()), sentinel));
+        // The inner tag and OHB stay behind the packet, in the outer plaintext's place;
+        // nothing is written past it.
+        require(all_equal(bytes_view{out}.subspan(in.size() - S::tag), sentinel));
         require(r->header_size == h->header_size && r->ssrc == h->ssrc);
         require(r->original == m.original);
         require(r->outer == wire_fields(*h));
@@ -303,6 +305,8 @@ std::optional<buffer> check_relay(S& s, const hop_key& rx, const hop_key& tx, by
             want = errc::auth_failed;
         } else if (!o) {
             want = o.error();
+        } else if (o->rest.size() < S::tag) {
+            want = errc::ohb_truncated; // RFC 8723 §8: no room for the E2E tag
         } else {
             const perc::rtp_mutable_fields w = wire_fields(*h);
             const perc::rtp_mutable_fields sent{c.payload_type.value_or(w.payload_type),

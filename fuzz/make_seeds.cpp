@@ -390,6 +390,32 @@ void ohb_seeds(const fs::path& dir)
     write(dir, "ohb-truncated", bytes{0x05, 0x03});
 }
 
+void ekt_seeds(const fs::path& dir)
+{
+    const bytes srtp = pattern(40, 21); // stands for an SRTP packet
+    write(dir, "ekt-short", cat(srtp, {0x00}));
+    bytes full = cat(srtp, pattern(24, 5)); // AESKW-wrapped 16-octet key: 24 octets
+    put16(full, 0x1234);                    // SPI
+    put16(full, 0x0007);                    // Epoch
+    put16(full, 24 + 7);                    // EKTMsgLength
+    put8(full, 0x02);
+    write(dir, "ekt-full", full);
+    bytes other = cat(srtp, pattern(9, 1));
+    put16(other, 9 + 3);
+    put8(other, 0x05); // an unassigned type: skipped whole (RFC 8870 §4.1)
+    write(dir, "ekt-unknown-type", other);
+    bytes bad = full;
+    bad[bad.size() - 2] = 0x06; // EKTMsgLength below the fixed part
+    write(dir, "ekt-full-bad-length", bad);
+    bytes plain;
+    put8(plain, 16);
+    const bytes key = pattern(16, 99);
+    plain.insert(plain.end(), key.begin(), key.end());
+    put32(plain, 0xcafe0001); // SSRC
+    put32(plain, 3);          // ROC
+    write(dir, "ekt-plaintext-16", plain);
+}
+
 } // namespace
 
 int main(int argc, char** argv)
@@ -451,6 +477,7 @@ int main(int argc, char** argv)
     double_seeds<perc::botan::srtp_aes_256_gcm>(double_dir, true, "aes256");
 
     ohb_seeds(root / "ohb");
+    ekt_seeds(root / "ekt_field");
 
     std::printf("wrote %zu seeds under %s\n", written, root.string().c_str());
     return 0;

@@ -4,11 +4,18 @@
 // calloc, not operator new). Keys and tables are set up first (allocation allowed there); then
 // the counters are reset and 10,000+ packets — good ones and ones rejected for auth failure,
 // replay, truncation, short buffers and unknown SSRCs — go through srtp_aead_transform with
-// srtp_stream and through srtp_session, for both RFC 7714 key sizes. Both counters must end at 0.
+// srtp_stream and through srtp_session, for both RFC 7714 key sizes. Then the same for RFC 8723:
+// double_endpoint for both double profiles (also forged inner layers and invalid OHB Config under
+// a valid outer tag, which take the open-then-restore path; repair mode; SRTCP), and
+// media_distributor relay_rtp (PT/SEQ/M changes, extension keep/remove/replace) and relay_rtcp,
+// rejections included. Both counters must end at 0 for every part.
 // A plain program (no doctest): prints the counts and "N passed, M failed"; exit 1 on failure.
 #include <perc/srtp_aead_transform.hpp>
 
+#include <perc/botan/double.hpp>
 #include <perc/botan/srtp.hpp>
+#include <perc/double_endpoint.hpp>
+#include <perc/media_distributor.hpp>
 #include <perc/srtp_session.hpp>
 
 #include <array>
@@ -396,15 +403,421 @@ struct rig {
             ALLOC_CHECK(srx.add_stream(ssrc, roc) == errc::ok, i);
         }
     }
+
+    void round(unsigned i)
+    {
+        transform_round(i);
+        session_round(i);
+    }
+
+    // The loop did real work: the wrap moved the ROC, the session holds eight streams.
+    void final_checks()
+    {
+        ALLOC_CHECK(tx.roc() == 4 && rx.roc() == 4, rx.roc());
+        ALLOC_CHECK(srx.stream_count() == 8 && stx.stream_count() == 8, srx.stream_count());
+        ALLOC_CHECK(
+            srx.find_stream(0xA0000000u) != nullptr && srx.find_stream(0xA0000000u)->roc() == 1, 0);
+    }
 };
 
-template <class T>
-void run(unsigned rounds)
+// ------------------------------------------------------------------ RFC 8723 double endpoints
+
+// Key material for the double parts: distinct slices of these pools (inner, outer, hop keys).
+constexpr std::array<std::uint8_t, 192> make_pool(unsigned mul, unsigned add)
+{
+    std::array<std::uint8_t, 192> a{};
+    for (std::size_t i = 0; i < a.size(); ++i)
+        a[i] = static_cast<std::uint8_t>(i * mul + add);
+    return a;
+}
+constexpr auto key_pool = make_pool(37, 11);
+constexpr auto salt_pool = make_pool(53, 5);
+
+// The full header size of a packet built by make_rtp.
+std::size_t header_size(std::size_t cc, bool ext)
+{
+    return 12 + 4 * cc + (ext ? 8 : 0);
+}
+
+// Rewrites the OHB Config octet (RFC 8723 §4) or an inner ciphertext octet of a double packet
+// the way a malicious holder of the outer key could: open the outer layer with a single-layer
+// transform keyed with the outer half, change the outer plaintext, seal it again with a valid
+// outer tag. The inner check (or the OHB check) must then fail at the receiver, after the
+// library has opened its outer layer — the path that re-encrypts (restores) the buffer.
+template <class Outer>
+bool reforge(Outer& forger, std::uint32_t ssrc, std::uint64_t index, bytes_view packet,
+             std::size_t hs, std::size_t at_from_end, std::uint8_t value, bool xor_value,
+             buffer& dst)
+{
+    std::array<std::uint8_t, max_packet> plain{};
+    const std::size_t body = packet.size() - hs;
+    const std::size_t op = body - Outer::tag_size;
+    if (forger.open_rtp(ssrc, index, perc::aad_view{packet.first(hs)}, packet.subspan(hs),
+                        bytes_span{plain.data(), op}) != errc::ok)
+        return false;
+    std::uint8_t& target = plain[op - 1 - at_from_end];
+    target = xor_value ? static_cast<std::uint8_t>(target ^ value) : value;
+    std::memcpy(dst.data(), packet.data(), hs);
+    return forger.seal_rtp(ssrc, index, perc::aad_view{packet.first(hs)},
+                           bytes_view{plain.data(), op},
+                           bytes_span{dst.data() + hs, body}) == errc::ok;
+}
+
+// One double endpoint sending, one receiving (RFC 8723 §5.1, §5.3), repair mode (§7) and
+// SRTCP (§6); every rejection class that the receiver can meet, including the two that make
+// it open the outer layer and then restore it (forged inner ciphertext, invalid OHB config).
+template <class D> struct double_rig {
+    using outer_type = typename D::outer_type;
+    static constexpr std::size_t k = D::inner_key_size;
+    static constexpr std::uint32_t ssrc = 0xD0AB1E01u;
+    static constexpr std::uint32_t rtx_ssrc = 0xD0AB1E02u;
+    D tx, rx;
+    outer_type forger; // holds only the outer half, like a Media Distributor
+
+    void setup()
+    {
+        std::array<std::uint8_t, 2 * 32> key{};
+        std::memcpy(key.data(), key_pool.data(), k);          // inner half
+        std::memcpy(key.data() + k, key_pool.data() + 32, k); // outer half
+        const bytes_view double_key{key.data(), 2 * k};
+        const bytes_view double_salt{salt_pool.data(), 24};
+        perc::double_options o;
+        o.max_streams = 8;
+        ALLOC_CHECK(tx.init(double_key, double_salt, o) == errc::ok, 0);
+        ALLOC_CHECK(rx.init(double_key, double_salt, o) == errc::ok, 0);
+        // RFC 8723 §3: the second halves of key and salt are the outer master key and salt.
+        ALLOC_CHECK(
+            forger.set_master_key(double_key.subspan(k), double_salt.subspan(12)) == errc::ok, 0);
+    }
+
+    void round(unsigned i)
+    {
+        buffer plain{}, prot{}, out{}, bad{}, saved{};
+        const std::uint32_t full = 0xFF00u + i; // SEQ wraps at i = 256: ROC 0 -> 1
+        const auto seq = static_cast<std::uint16_t>(full);
+        const std::uint64_t index = full; // ROC << 16 | SEQ, starting at ROC 0
+        const std::size_t cc = i % 3;
+        const bool ext = (i & 4) != 0;
+        const std::size_t hs = header_size(cc, ext);
+        const std::size_t n = make_rtp(plain, ssrc, seq, cc, ext, 20 + i % 90);
+
+        auto p = tx.protect_rtp(bytes_view{plain.data(), n}, prot);
+        ++packets;
+        ALLOC_CHECK(p.has_value() && p->size() == n + D::protect_overhead, i);
+        const std::size_t m = n + D::protect_overhead;
+        const bytes_view srtp{prot.data(), m};
+
+        // RFC 8723 §5.3 step 1: forged outer tag.
+        bad = prot;
+        bad[m - 1 - i % 16] ^= 0x10;
+        ALLOC_CHECK(rx.unprotect_rtp(bytes_view{bad.data(), m}, out).error() == errc::auth_failed,
+                    i);
+        // §5.3 step 4: forged inner ciphertext under a valid outer tag; the receiver opens the
+        // outer layer, fails the inner tag and re-encrypts. In place: the buffer is restored;
+        // separate output: it holds the outer ciphertext again, never plaintext.
+        const std::size_t inner_octet = 1 + i % (n - hs); // counted back from the OHB
+        ALLOC_CHECK(reforge(forger, ssrc, index, srtp, hs, inner_octet, 0x01, true, bad), i);
+        saved = bad;
+        if (i % 2 == 0) {
+            ALLOC_CHECK(
+                rx.unprotect_rtp(bytes_view{bad.data(), m}, bytes_span{bad.data(), m}).error() ==
+                    errc::auth_failed,
+                i);
+            ALLOC_CHECK(same(bytes_view{bad.data(), m}, bytes_view{saved.data(), m}), i);
+        } else {
+            ALLOC_CHECK(
+                rx.unprotect_rtp(bytes_view{bad.data(), m}, out).error() == errc::auth_failed, i);
+            ALLOC_CHECK(same(bytes_view{out.data() + hs, m - hs - 16},
+                             bytes_view{saved.data() + hs, m - hs - 16}),
+                        i);
+        }
+        // RFC 8723 §4: invalid OHB Config (R bits; B without M) under a valid outer tag.
+        const bool reserved = i % 2 == 0;
+        ALLOC_CHECK(reforge(forger, ssrc, index, srtp, hs, 0, reserved ? 0x10 : 0x08, false, bad),
+                    i);
+        ALLOC_CHECK(rx.unprotect_rtp(bytes_view{bad.data(), m}, out).error() ==
+                        (reserved ? errc::ohb_reserved_bits : errc::ohb_bad_marker),
+                    i);
+        // Truncations and short buffers.
+        ALLOC_CHECK(rx.unprotect_rtp(srtp.first(hs + 32), out).error() == errc::truncated, i);
+        // Cut inside the header: RFC 3550 §5.3.1 extension length past the end, or no room
+        // for the CSRC list.
+        ALLOC_CHECK(rx.unprotect_rtp(srtp.first(hs - 1), out).error() ==
+                        (ext ? errc::bad_extension : errc::truncated),
+                    i);
+        ALLOC_CHECK(rx.unprotect_rtp(srtp, bytes_span{out.data(), m - 17}).error() ==
+                        errc::buffer_too_small,
+                    i);
+        ALLOC_CHECK(
+            tx.protect_rtp(bytes_view{plain.data(), n}, bytes_span{out.data(), m - 1}).error() ==
+                errc::buffer_too_small,
+            i);
+        packets += 8;
+
+        // The good packet, alternately into a separate buffer and in place.
+        if (i % 2 == 0) {
+            auto u = rx.unprotect_rtp(srtp, out);
+            ALLOC_CHECK(u.has_value() && same(u->packet, bytes_view{plain.data(), n}), i);
+        } else {
+            bad = prot;
+            auto u = rx.unprotect_rtp(bytes_view{bad.data(), m}, bytes_span{bad.data(), m});
+            ALLOC_CHECK(u.has_value() && same(u->packet, bytes_view{plain.data(), n}), i);
+        }
+        ALLOC_CHECK(rx.unprotect_rtp(srtp, out).error() == errc::replayed, i);
+        ALLOC_CHECK(tx.protect_rtp(bytes_view{plain.data(), n}, prot).error() == errc::index_reused,
+                    i);
+        packets += 3;
+
+        // RFC 8723 §7 repair mode (RTX on its own SSRC): outer layer only.
+        const std::size_t r = make_rtp(plain, rtx_ssrc, seq, 0, false, 30 + i % 40);
+        auto pr = tx.protect_repair_rtp(bytes_view{plain.data(), r}, prot);
+        ALLOC_CHECK(pr.has_value() && pr->size() == r + D::repair_overhead, i);
+        const bytes_view repair{prot.data(), r + D::repair_overhead};
+        bad = prot;
+        bad[12 + i % (r - 12)] ^= 0x80;
+        ALLOC_CHECK(rx.unprotect_repair_rtp(bytes_view{bad.data(), repair.size()}, out).error() ==
+                        errc::auth_failed,
+                    i);
+        ALLOC_CHECK(rx.unprotect_repair_rtp(repair.first(12 + 15), out).error() == errc::truncated,
+                    i);
+        auto ur = rx.unprotect_repair_rtp(repair, out);
+        ALLOC_CHECK(ur.has_value() && same(*ur, bytes_view{plain.data(), r}), i);
+        ALLOC_CHECK(rx.unprotect_repair_rtp(repair, out).error() == errc::replayed, i);
+        packets += 5;
+
+        // RFC 8723 §6: SRTCP with the outer key, E = 1 and E = 0 alternately.
+        const std::size_t c = make_rtcp(plain, ssrc, i);
+        auto pc = tx.protect_rtcp(bytes_view{plain.data(), c}, prot, i % 2 == 0);
+        ALLOC_CHECK(pc.has_value() && pc->size() == c + D::srtcp_overhead, i);
+        const bytes_view srtcp{prot.data(), c + D::srtcp_overhead};
+        bad = prot;
+        bad[8 + i % 20] ^= 0x02;
+        ALLOC_CHECK(rx.unprotect_rtcp(bytes_view{bad.data(), srtcp.size()}, out).error() ==
+                        errc::auth_failed,
+                    i);
+        ALLOC_CHECK(rx.unprotect_rtcp(srtcp.first(27), out).error() == errc::truncated, i);
+        ALLOC_CHECK(rx.unprotect_rtcp(srtcp, bytes_span{out.data(), c - 1}).error() ==
+                        errc::buffer_too_small,
+                    i);
+        auto uc = rx.unprotect_rtcp(srtcp, out);
+        ALLOC_CHECK(uc.has_value() && same(*uc, bytes_view{plain.data(), c}), i);
+        ALLOC_CHECK(rx.unprotect_rtcp(srtcp, out).error() == errc::replayed, i);
+        packets += 6;
+    }
+
+    // Both layers followed the wrap (RFC 8723 §3: independent ROCs, here equal).
+    void final_checks()
+    {
+        const auto* s = rx.find_stream(ssrc);
+        ALLOC_CHECK(s != nullptr && s->inner.roc() == 1 && s->outer.roc() == 1, 0);
+        ALLOC_CHECK(rx.stream_count() == 2 && tx.stream_count() == 2, rx.stream_count());
+    }
+};
+
+// ------------------------------------------------------------------ RFC 8723 Media Distributor
+
+// Sender -> MD (hop A) -> receiver (hop B). The MD holds outer keys only. Two SSRCs: X keeps
+// its SEQ, Y is renumbered on hop B; PT, M and the extension (keep / remove / replace) change
+// from packet to packet. Rejections at the MD (forged tag, invalid OHB, truncation, short
+// buffer, bad arguments, replay) and at the receiver (forged inner layer relayed by the MD).
+template <class T> struct md_rig {
+    using D = perc::double_endpoint<T, T>;
+    static constexpr std::size_t k = T::master_key_size;
+    static constexpr std::uint32_t ssrc_x = 0x3D000001u;
+    static constexpr std::uint32_t ssrc_y = 0x3D000002u;
+    static constexpr std::uint8_t ext_body[8] = {0x20, 0xAA, 0x31, 0xBB, 0xCC, 0x00, 0x00, 0x00};
+    D sender, receiver;
+    perc::md_link<T> a, b;
+    perc::media_distributor<T> md;
+    T forger; // hop A's outer key
+
+    static bytes_view key(std::size_t slot) { return bytes_view{key_pool.data() + 32 * slot, k}; }
+    static bytes_view salt(std::size_t slot)
+    {
+        return bytes_view{salt_pool.data() + 12 * slot, 12};
+    }
+
+    void setup()
+    {
+        // Slots: 0 inner, 1 sender -> MD (outer A), 2 MD -> sender, 3 receiver -> MD, 4 MD ->
+        // receiver.
+        std::array<std::uint8_t, 64> dk{};
+        std::array<std::uint8_t, 24> ds{};
+        std::memcpy(dk.data(), key(0).data(), k);
+        std::memcpy(ds.data(), salt(0).data(), 12);
+        std::memcpy(dk.data() + k, key(1).data(), k);
+        std::memcpy(ds.data() + 12, salt(1).data(), 12);
+        perc::double_options o;
+        o.max_streams = 8;
+        ALLOC_CHECK(sender.init(bytes_view{dk.data(), 2 * k}, ds, o) == errc::ok, 0);
+        std::memcpy(dk.data() + k, key(4).data(), k);
+        std::memcpy(ds.data() + 12, salt(4).data(), 12);
+        ALLOC_CHECK(receiver.init(bytes_view{dk.data(), 2 * k}, ds, o) == errc::ok, 0);
+        perc::session_options so;
+        so.max_streams = 8;
+        ALLOC_CHECK(a.init(key(1), salt(1), key(2), salt(2), so) == errc::ok, 0);
+        ALLOC_CHECK(b.init(key(3), salt(3), key(4), salt(4), so) == errc::ok, 0);
+        ALLOC_CHECK(forger.set_master_key(key(1), salt(1)) == errc::ok, 0);
+    }
+
+    void round(unsigned i)
+    {
+        using action = perc::relay_changes::extension_action;
+        buffer plain{}, prot{}, out{}, bad{}, saved{}, got{};
+        const bool y = i % 2 == 1;
+        const std::uint32_t ssrc = y ? ssrc_y : ssrc_x;
+        const std::uint32_t full = 0xFF00u + i / 2; // per SSRC: wraps at i / 2 = 256
+        const auto seq = static_cast<std::uint16_t>(full);
+        const std::size_t cc = (i / 2) % 2;
+        const bool ext = (i & 8) != 0;
+        const std::size_t hs = header_size(cc, ext);
+        const std::size_t base = 12 + 4 * cc;
+        const std::size_t n = make_rtp(plain, ssrc, seq, cc, ext, 20 + i % 60);
+
+        auto p = sender.protect_rtp(bytes_view{plain.data(), n}, prot);
+        ++packets;
+        ALLOC_CHECK(p.has_value(), i);
+        const std::size_t m = n + D::protect_overhead;
+        const bytes_view srtp{prot.data(), m};
+
+        // RFC 8723 §5.2 step 2: the header changes of this packet.
+        perc::relay_changes ch;
+        if (i & 2) ch.payload_type = std::uint8_t{100};
+        if (i & 4) ch.marker = true;
+        if (y) ch.seq = static_cast<std::uint16_t>(0x0100u + i / 2);
+        const unsigned e = (i / 2) % 3;
+        ch.extension = e == 0 ? action::keep : e == 1 ? action::remove : action::replace;
+        if (ch.extension == action::replace)
+            ch.extension_body = bytes_view{ext_body, 4 + 4 * (i % 2)};
+        const std::size_t new_hs = ch.extension == action::remove ? base
+                                   : ch.extension == action::replace
+                                       ? base + 4 + ch.extension_body.size()
+                                       : hs;
+        const std::size_t need = new_hs + (m - hs - T::tag_size) +
+                                 perc::media_distributor<T>::relay_growth + T::tag_size;
+
+        // Rejections at the MD; none of them changes any state.
+        bad = prot;
+        bad[m - 1 - i % 16] ^= 0x40;
+        ALLOC_CHECK(
+            md.relay_rtp(a, b, bytes_view{bad.data(), m}, out, ch).error() == errc::auth_failed, i);
+        ALLOC_CHECK(md.relay_rtp(a, b, srtp.first(hs + 16), out, ch).error() == errc::truncated, i);
+        ALLOC_CHECK(md.relay_rtp(a, b, srtp, bytes_span{out.data(), need - 1}, ch).error() ==
+                        errc::buffer_too_small,
+                    i);
+        {
+            perc::relay_changes wrong = ch;
+            wrong.payload_type = std::uint8_t{128};
+            ALLOC_CHECK(md.relay_rtp(a, b, srtp, out, wrong).error() == errc::invalid_argument, i);
+            wrong = ch;
+            wrong.extension = action::replace;
+            wrong.extension_body = bytes_view{ext_body, 3};
+            ALLOC_CHECK(md.relay_rtp(a, b, srtp, out, wrong).error() == errc::invalid_argument, i);
+        }
+        // RFC 8723 §4 / §5.2 step 1: invalid OHB Config under a valid hop-A tag, relayed in
+        // place: the MD opens, refuses and re-encrypts, so the buffer is as it came.
+        ALLOC_CHECK(reforge(forger, ssrc, full, srtp, hs, 0, i % 4 < 2 ? 0x80 : 0x0A, false, bad),
+                    i);
+        saved = bad;
+        ALLOC_CHECK(
+            md.relay_rtp(a, b, bytes_view{bad.data(), m}, bytes_span{bad.data(), max_packet}, ch)
+                    .error() == (i % 4 < 2 ? errc::ohb_reserved_bits : errc::ohb_bad_marker),
+            i);
+        ALLOC_CHECK(same(bytes_view{bad.data(), m}, bytes_view{saved.data(), m}), i);
+        packets += 6;
+
+        const perc::rtp_mutable_fields expect{96, seq, false};
+        const perc::rtp_mutable_fields sent{ch.payload_type.value_or(std::uint8_t{96}),
+                                            ch.seq.value_or(seq), ch.marker.value_or(false)};
+        if (i % 4 == 3) {
+            // A forged inner layer under a valid hop-A tag: the MD cannot tell (outer keys only)
+            // and relays it; the receiver's inner check refuses it (RFC 8723 §5.3 step 4).
+            ALLOC_CHECK(reforge(forger, ssrc, full, srtp, hs, 1 + i % (n - hs), 0x04, true, bad),
+                        i);
+            auto r = md.relay_rtp(a, b, bytes_view{bad.data(), m}, out, ch);
+            const std::size_t inner_part = m - hs - T::tag_size - 1; // E2E ct || tag
+            ALLOC_CHECK(r.has_value() && r->packet.size() ==
+                                             new_hs + inner_part + r->ohb_sent.size() + T::tag_size,
+                        i);
+            const std::size_t rs = r.has_value() ? r->packet.size() : 0;
+            ALLOC_CHECK(receiver.unprotect_rtp(bytes_view{out.data(), rs}, got).error() ==
+                            errc::auth_failed,
+                        i);
+            packets += 2;
+            return;
+        }
+
+        // The good relay, alternately in place and into a separate buffer (exact size).
+        bytes_view relayed_packet;
+        if (i % 3 == 0) {
+            bad = prot;
+            auto r = md.relay_rtp(a, b, bytes_view{bad.data(), m},
+                                  bytes_span{bad.data(), max_packet}, ch);
+            ALLOC_CHECK(r.has_value() && r->sent == sent, i);
+            if (r.has_value()) relayed_packet = r->packet;
+        } else {
+            auto r = md.relay_rtp(a, b, srtp, bytes_span{out.data(), need}, ch);
+            ALLOC_CHECK(r.has_value() && r->sent == sent, i);
+            if (r.has_value()) relayed_packet = r->packet;
+        }
+        ALLOC_CHECK(md.relay_rtp(a, b, srtp, out, ch).error() == errc::replayed, i);
+        packets += 2;
+
+        // The receiver: original PT, SEQ, M restored; payload intact; replay refused.
+        auto u = receiver.unprotect_rtp(relayed_packet, got);
+        ALLOC_CHECK(u.has_value() && u->original == expect && u->outer == sent &&
+                        u->header_size == new_hs &&
+                        same(u->payload(), bytes_view{plain.data() + hs, n - hs}),
+                    i);
+        ALLOC_CHECK(receiver.unprotect_rtp(relayed_packet, got).error() == errc::replayed, i);
+        packets += 2;
+
+        // RFC 8723 §6: SRTCP relayed with outer keys only.
+        const std::size_t c = make_rtcp(plain, ssrc, i);
+        auto pc = sender.protect_rtcp(bytes_view{plain.data(), c}, prot, i % 2 == 0);
+        ALLOC_CHECK(pc.has_value(), i);
+        const bytes_view srtcp{prot.data(), c + D::srtcp_overhead};
+        bad = prot;
+        bad[8 + i % 20] ^= 0x08;
+        ALLOC_CHECK(md.relay_rtcp(a, b, bytes_view{bad.data(), srtcp.size()}, out).error() ==
+                        errc::auth_failed,
+                    i);
+        ALLOC_CHECK(md.relay_rtcp(a, b, srtcp.first(27), out).error() == errc::truncated, i);
+        ALLOC_CHECK(md.relay_rtcp(a, b, srtcp, bytes_span{out.data(), srtcp.size() - 1}).error() ==
+                        errc::buffer_too_small,
+                    i);
+        auto rc = md.relay_rtcp(a, b, srtcp, out, i % 2 == 1);
+        ALLOC_CHECK(rc.has_value() && rc->size() == srtcp.size(), i);
+        ALLOC_CHECK(md.relay_rtcp(a, b, srtcp, got).error() == errc::replayed, i);
+        const std::size_t rcs = rc.has_value() ? rc->size() : 0;
+        auto uc = receiver.unprotect_rtcp(bytes_view{out.data(), rcs}, got);
+        ALLOC_CHECK(uc.has_value() && same(*uc, bytes_view{plain.data(), c}), i);
+        packets += 7;
+    }
+
+    // X kept its SEQ (ROC 1 on both hops), Y was renumbered (ROC 0 on hop B, inner ROC 1).
+    void final_checks()
+    {
+        const auto* x = receiver.find_stream(ssrc_x);
+        const auto* yy = receiver.find_stream(ssrc_y);
+        ALLOC_CHECK(x != nullptr && x->inner.roc() == 1 && x->outer.roc() == 1, 0);
+        ALLOC_CHECK(yy != nullptr && yy->inner.roc() == 1 && yy->outer.roc() == 0, 0);
+        ALLOC_CHECK(b.find_send_stream(ssrc_y) != nullptr && b.find_send_stream(ssrc_y)->roc() == 0,
+                    0);
+        ALLOC_CHECK(a.find_receive_stream(ssrc_y) != nullptr &&
+                        a.find_receive_stream(ssrc_y)->roc() == 1,
+                    0);
+    }
+};
+
+// Builds a rig, keys it (allocation allowed), resets the counters, runs `rounds` rounds and
+// checks that nothing was allocated; prints one summary line.
+template <class Rig> void measure(const char* label, unsigned rounds)
 {
     const std::size_t failed_before = failed;
     const std::size_t news_before = new_calls.load();
     const std::size_t mallocs_before = malloc_calls.load();
-    rig<T> r; // built and keyed before the counters are reset
+    Rig r; // built and keyed before the counters are reset
     r.setup();
     const std::size_t setup_failures = failed - failed_before;
     // The hooks are live: key setup allocates (Botan key schedules, the stream tables).
@@ -414,25 +827,17 @@ void run(unsigned rounds)
 
     new_calls.store(0);
     malloc_calls.store(0);
-    for (unsigned i = 0; i < rounds; ++i) {
-        r.transform_round(i);
-        r.session_round(i);
-    }
+    for (unsigned i = 0; i < rounds; ++i)
+        r.round(i);
     const std::size_t news = new_calls.load();
     const std::size_t mallocs = malloc_calls.load();
 
     ALLOC_CHECK(!counting || news == 0, news);
     ALLOC_CHECK(!counting || !counting_malloc || mallocs == 0, mallocs);
-    // The loop did real work: the wrap moved the ROC, the session holds eight streams.
-    ALLOC_CHECK(r.tx.roc() == 4 && r.rx.roc() == 4, r.rx.roc());
-    ALLOC_CHECK(r.srx.stream_count() == 8 && r.stx.stream_count() == 8, r.srx.stream_count());
-    ALLOC_CHECK(r.srx.find_stream(0xA0000000u) != nullptr &&
-                    r.srx.find_stream(0xA0000000u)->roc() == 1,
-                0);
+    r.final_checks();
     ALLOC_CHECK(setup_failures == 0, setup_failures);
-    std::printf("%s: operator new %zu, malloc/calloc/realloc %zu%s\n",
-                T::master_key_size == 16 ? "AEAD_AES_128_GCM" : "AEAD_AES_256_GCM", news, mallocs,
-                !counting          ? " (not counted: running under valgrind)"
+    std::printf("%s: operator new %zu, malloc/calloc/realloc %zu%s\n", label, news, mallocs,
+                !counting         ? " (not counted: running under valgrind)"
                 : counting_malloc ? ""
                                   : " (malloc not counted in this build)");
     total_allocations += news + (counting_malloc ? mallocs : 0);
@@ -443,8 +848,15 @@ void run(unsigned rounds)
 int main()
 {
     constexpr unsigned rounds = 1000; // 24 packet calls per round, per key size
-    run<perc::botan::srtp_aes_128_gcm>(rounds);
-    run<perc::botan::srtp_aes_256_gcm>(rounds);
+    measure<rig<perc::botan::srtp_aes_128_gcm>>("AEAD_AES_128_GCM", rounds);
+    measure<rig<perc::botan::srtp_aes_256_gcm>>("AEAD_AES_256_GCM", rounds);
+    // RFC 8723: 22 packet calls per round per double profile; 14 to 19 per MD round.
+    measure<double_rig<perc::botan::double_aes_128_gcm>>("DOUBLE_AEAD_AES_128_GCM_AEAD_AES_128_GCM",
+                                                         rounds);
+    measure<double_rig<perc::botan::double_aes_256_gcm>>("DOUBLE_AEAD_AES_256_GCM_AEAD_AES_256_GCM",
+                                                         rounds);
+    measure<md_rig<perc::botan::srtp_aes_128_gcm>>("media_distributor AEAD_AES_128_GCM", rounds);
+    measure<md_rig<perc::botan::srtp_aes_256_gcm>>("media_distributor AEAD_AES_256_GCM", rounds);
     std::printf("alloc: %zu packets, %zu allocations\n", packets, total_allocations);
     for (std::size_t k = 0; k < failed && k < failures.size(); ++k)
         std::printf("FAILED line %d: %s (detail %u)\n", failures[k].line, failures[k].what,

@@ -19,11 +19,11 @@ using perc::bytes_view;
 using perc::errc;
 
 /// Exporter output whose octet i is i (mod 256), so every view's position shows in its bytes.
-template <std::size_t N>
-constexpr std::array<std::uint8_t, N> counting()
+template <std::size_t N> constexpr std::array<std::uint8_t, N> counting()
 {
     std::array<std::uint8_t, N> a{};
-    for (std::size_t i = 0; i < N; ++i) a[i] = static_cast<std::uint8_t>(i);
+    for (std::size_t i = 0; i < N; ++i)
+        a[i] = static_cast<std::uint8_t>(i);
     return a;
 }
 
@@ -62,12 +62,14 @@ static_assert(perc::split_keying_material(bytes_view{ex56}, 16, 12)->client_writ
 static_assert(perc::split_keying_material(bytes_view{ex56}, 16, 12)->server_write_key[0] == 16);
 static_assert(perc::split_keying_material(bytes_view{ex56}, 16, 12)->client_write_salt[0] == 32);
 static_assert(perc::split_keying_material(bytes_view{ex56}, 16, 12)->server_write_salt[0] == 44);
-static_assert(perc::split_keying_material(bytes_view{ex56}, 16, 12)->server_write_salt.size() == 12);
+static_assert(perc::split_keying_material(bytes_view{ex56}, 16, 12)->server_write_salt.size() ==
+              12);
 // RFC 8723 §10.1: the 0x0009 exporter output is 112 octets; 111 is refused.
 static_assert(perc::split_keying_material(bytes_view{ex112}, 32, 24).has_value());
 static_assert(perc::split_keying_material(bytes_view{ex112}.first(111), 32, 24).error() ==
               errc::truncated);
-static_assert(perc::split_keying_material(bytes_view{ex56}, 0, 12).error() == errc::invalid_argument);
+static_assert(perc::split_keying_material(bytes_view{ex56}, 0, 12).error() ==
+              errc::invalid_argument);
 // RFC 8723 §3: first half inner, second half outer.
 static_assert(perc::split_double_key(bytes_view{ex112}.first(32), bytes_view{ex112}.subspan(64, 24))
                   ->outer_key[0] == 16);
@@ -160,10 +162,14 @@ TEST_CASE("RFC 5764 §4.2: exporter output one octet short or long -> errc::trun
               errc::truncated);
         // Key or salt size off by one for an output of the right size.
         const bytes_view ex = all.first(c.exporter_size);
-        CHECK(perc::split_keying_material(ex, c.key_size - 1, c.salt_size).error() == errc::truncated);
-        CHECK(perc::split_keying_material(ex, c.key_size + 1, c.salt_size).error() == errc::truncated);
-        CHECK(perc::split_keying_material(ex, c.key_size, c.salt_size - 1).error() == errc::truncated);
-        CHECK(perc::split_keying_material(ex, c.key_size, c.salt_size + 1).error() == errc::truncated);
+        CHECK(perc::split_keying_material(ex, c.key_size - 1, c.salt_size).error() ==
+              errc::truncated);
+        CHECK(perc::split_keying_material(ex, c.key_size + 1, c.salt_size).error() ==
+              errc::truncated);
+        CHECK(perc::split_keying_material(ex, c.key_size, c.salt_size - 1).error() ==
+              errc::truncated);
+        CHECK(perc::split_keying_material(ex, c.key_size, c.salt_size + 1).error() ==
+              errc::truncated);
     }
     // A single-profile output handed to a double split, and vice versa.
     CHECK(perc::split_keying_material(bytes_view{ex56}, 32, 24).error() == errc::truncated);

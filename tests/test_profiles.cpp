@@ -41,7 +41,8 @@ bytes to_bytes(bytes_view v)
 bytes cat(std::initializer_list<const bytes*> parts)
 {
     bytes out;
-    for (const bytes* p : parts) out.insert(out.end(), p->begin(), p->end());
+    for (const bytes* p : parts)
+        out.insert(out.end(), p->begin(), p->end());
     return out;
 }
 
@@ -65,8 +66,10 @@ struct profile_case {
 
 const bytes inner_key_128 = from_hex("000102030405060708090a0b0c0d0e0f");
 const bytes outer_key_128 = from_hex("404142434445464748494a4b4c4d4e4f");
-const bytes inner_key_256 = from_hex("000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f");
-const bytes outer_key_256 = from_hex("404142434445464748494a4b4c4d4e4f505152535455565758595a5b5c5d5e5f");
+const bytes inner_key_256 =
+    from_hex("000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f");
+const bytes outer_key_256 =
+    from_hex("404142434445464748494a4b4c4d4e4f505152535455565758595a5b5c5d5e5f");
 const bytes inner_salt = from_hex("517569642070726f2071756f");
 const bytes outer_salt = from_hex("a0a1a2a3a4a5a6a7a8a9aaab");
 const bytes d1_header = from_hex("80601234 decafbad cafebabe");
@@ -77,8 +80,13 @@ profile_case case_0007()
     const bytes inner_cipher = from_hex(
         "a71a1e54 d0102604 ba748e32 4180b0bd c4665189 8958578c dcdcb3c6 08298dfa 0cc93180 6ce9e921"
         "d32bb23f f06c85dd 2f67cbe4 cdd7");
-    return {0x0007, inner_key_128, inner_salt, from_hex("808182838485868788898a8b8c8d8e8f"),
-            from_hex("b0b1b2b3b4b5b6b7b8b9babb"), cat({&d1_header, &inner_cipher}), {}};
+    return {0x0007,
+            inner_key_128,
+            inner_salt,
+            from_hex("808182838485868788898a8b8c8d8e8f"),
+            from_hex("b0b1b2b3b4b5b6b7b8b9babb"),
+            cat({&d1_header, &inner_cipher}),
+            {}};
 }
 
 profile_case case_0008()
@@ -87,14 +95,20 @@ profile_case case_0008()
     const bytes inner_cipher = from_hex(
         "46866524 b60262be 1f11f364 c3ace65c 70475dbe 9f16b202 5eb99b43 df70231b 12887f4d 3186277e"
         "2158f244 5c1b1d22 f4d2646a 684d");
-    return {0x0008, inner_key_256, inner_salt,
+    return {0x0008,
+            inner_key_256,
+            inner_salt,
             from_hex("808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9f"),
-            from_hex("b0b1b2b3b4b5b6b7b8b9babb"), cat({&d1_header, &inner_cipher}), {}};
+            from_hex("b0b1b2b3b4b5b6b7b8b9babb"),
+            cat({&d1_header, &inner_cipher}),
+            {}};
 }
 
 profile_case case_0009()
 {
-    return {0x0009, cat({&inner_key_128, &outer_key_128}), cat({&inner_salt, &outer_salt}),
+    return {0x0009,
+            cat({&inner_key_128, &outer_key_128}),
+            cat({&inner_salt, &outer_salt}),
             from_hex("808182838485868788898a8b8c8d8e8f 909192939495969798999a9b9c9d9e9f"),
             from_hex("b0b1b2b3b4b5b6b7b8b9babb c0c1c2c3c4c5c6c7c8c9cacb"),
             from_hex("80601234 decafbad cafebabe 515e5e45 169812fc ebf55615 2f25679b a9712a90"
@@ -107,7 +121,9 @@ profile_case case_0009()
 
 profile_case case_000a()
 {
-    return {0x000A, cat({&inner_key_256, &outer_key_256}), cat({&inner_salt, &outer_salt}),
+    return {0x000A,
+            cat({&inner_key_256, &outer_key_256}),
+            cat({&inner_salt, &outer_salt}),
             from_hex("808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9f"
                      "a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebf"),
             from_hex("b0b1b2b3b4b5b6b7b8b9babb c0c1c2c3c4c5c6c7c8c9cacb"),
@@ -137,8 +153,7 @@ errc make_client_endpoint(std::uint16_t id, const bytes& exporter, any_endpoint&
 
 // Profiles with the concrete type each must map to, and the single-layer session of the same
 // AES key size (for a double profile: what its outer layer alone must produce).
-template <std::uint16_t Id, class T, class Single>
-struct profile {
+template <std::uint16_t Id, class T, class Single> struct profile {
     static constexpr std::uint16_t id = Id;
     using type = T;
     using single = Single;
@@ -154,22 +169,26 @@ using p000a = profile<0x000A, perc::botan::double_aes_256_gcm, session_256>;
 profile_case case_for(std::uint16_t id)
 {
     switch (id) {
-    case 0x0007: return case_0007();
-    case 0x0008: return case_0008();
-    case 0x0009: return case_0009();
-    default: return case_000a();
+    case 0x0007:
+        return case_0007();
+    case 0x0008:
+        return case_0008();
+    case 0x0009:
+        return case_0009();
+    default:
+        return case_000a();
     }
 }
 
-
 /// unprotect_rtp of a concrete type, as the recovered packet (the double types return more).
-template <class T>
-perc::result<bytes_span> unprotect_concrete(T& t, bytes_view in, bytes_span out)
+template <class T> perc::result<bytes_span> unprotect_concrete(T& t, bytes_view in, bytes_span out)
 {
     auto r = t.unprotect_rtp(in, out);
     if (!r) return r.error();
-    if constexpr (std::is_same_v<std::decay_t<decltype(*r)>, bytes_span>) return *r;
-    else return r->packet;
+    if constexpr (std::is_same_v<std::decay_t<decltype(*r)>, bytes_span>)
+        return *r;
+    else
+        return r->packet;
 }
 
 /// A varied RTP packet: CSRCs, extension, payload size and SSRC drawn from `g`.
@@ -181,7 +200,8 @@ bytes random_rtp(rng& g, std::uint16_t seq, std::uint32_t ssrc)
     s.seq = seq;
     s.ts = static_cast<std::uint32_t>(g.next());
     s.ssrc = ssrc;
-    for (std::uint32_t i = 0, n = g.below(4); i < n; ++i) s.csrcs.push_back(0xC0000000u + i);
+    for (std::uint32_t i = 0, n = g.below(4); i < n; ++i)
+        s.csrcs.push_back(0xC0000000u + i);
     if (g.below(2) == 1) {
         s.extension = true;
         s.ext_body = {0x10, g.byte(), 0x00, 0x00}; // RFC 8285 one-byte element, ID 1
@@ -202,7 +222,8 @@ bytes make_rtcp(rng& g, std::uint32_t ssrc, std::size_t extra_words)
     p[5] = static_cast<std::uint8_t>(ssrc >> 16);
     p[6] = static_cast<std::uint8_t>(ssrc >> 8);
     p[7] = static_cast<std::uint8_t>(ssrc);
-    for (std::size_t i = 0; i < 4 * words - 4; ++i) p.push_back(g.byte());
+    for (std::size_t i = 0; i < 4 * words - 4; ++i)
+        p.push_back(g.byte());
     return p;
 }
 
@@ -226,13 +247,16 @@ TEST_CASE_TEMPLATE("RFC 5764 §4.1.2: make_endpoint maps each profile id to its 
     CHECK(e.index() == (P::id == 0x0007 ? 1u : P::id == 0x0008 ? 2u : P::id == 0x0009 ? 3u : 4u));
 }
 
-TEST_CASE_TEMPLATE("RFC 5764 §4.2 exporter -> client write key/salt -> rfc8723 digest §12 packets",
-                   P, ALL_PROFILES)
+TEST_CASE_TEMPLATE("RFC 5764 §4.2 exporter -> client write key/salt -> digest §12 packets", P,
+                   ALL_PROFILES)
 {
     const profile_case c = case_for(P::id);
     const bytes ex = exporter_output(c);
     // RFC 5764 §4.2, RFC 7714 §14.2, RFC 8723 §10.1: 56, 88, 112, 176 octets.
-    CHECK(ex.size() == (P::id == 0x0007 ? 56u : P::id == 0x0008 ? 88u : P::id == 0x0009 ? 112u : 176u));
+    CHECK(ex.size() == (P::id == 0x0007   ? 56u
+                        : P::id == 0x0008 ? 88u
+                        : P::id == 0x0009 ? 112u
+                                          : 176u));
 
     any_endpoint tx, rx;
     REQUIRE(make_client_endpoint(P::id, ex, tx) == errc::ok);
@@ -338,8 +362,8 @@ TEST_CASE_TEMPLATE("any_endpoint produces the bytes of the concrete type used di
     }
 }
 
-TEST_CASE_TEMPLATE("RFC 8723 §3, §6: a double profile's SRTCP is SRTCP under the outer half alone",
-                   P, p0009, p000a)
+TEST_CASE_TEMPLATE("RFC 8723 §3, §6: double-profile SRTCP is SRTCP under the outer half alone", P,
+                   p0009, p000a)
 {
     const profile_case c = case_for(P::id);
     any_endpoint tx;
@@ -373,7 +397,8 @@ TEST_CASE("make_endpoint: profile ids we do not implement -> errc::unsupported")
     for (std::uint16_t id : ids) {
         CAPTURE(id);
         any_endpoint e;
-        CHECK(name(perc::botan::make_endpoint(id, c.client_key, c.client_salt, e)) == "unsupported");
+        CHECK(name(perc::botan::make_endpoint(id, c.client_key, c.client_salt, e)) ==
+              "unsupported");
         CHECK(std::holds_alternative<std::monostate>(e));
         bytes out(d1_in.size() + perc::botan::any_endpoint_max_overhead);
         CHECK(name(perc::botan::protect_rtp(e, d1_in, out).error()) == "no_key");
@@ -389,8 +414,8 @@ TEST_CASE_TEMPLATE("make_endpoint: key or salt size wrong for the profile -> bad
     const std::size_t s = c.client_salt.size();
     const bytes pool(80, 0x5A);
     // RFC 7714 §14.2 / RFC 8723 §10.1 sizes: every other profile's key size is wrong too.
-    for (std::size_t bad : {std::size_t{0}, k - 1, k + 1, std::size_t{16}, std::size_t{32},
-                            std::size_t{64}}) {
+    for (std::size_t bad :
+         {std::size_t{0}, k - 1, k + 1, std::size_t{16}, std::size_t{32}, std::size_t{64}}) {
         if (bad == k) continue;
         CAPTURE(bad);
         any_endpoint e;
@@ -401,8 +426,8 @@ TEST_CASE_TEMPLATE("make_endpoint: key or salt size wrong for the profile -> bad
         CHECK(name(perc::botan::protect_rtp(e, d1_in, out).error()) == "no_key");
         CHECK(name(perc::botan::unprotect_rtp(e, c.d1_wire, out).error()) == "no_key");
     }
-    for (std::size_t bad : {std::size_t{0}, s - 1, s + 1, std::size_t{12}, std::size_t{24},
-                            std::size_t{14}}) {
+    for (std::size_t bad :
+         {std::size_t{0}, s - 1, s + 1, std::size_t{12}, std::size_t{24}, std::size_t{14}}) {
         if (bad == s) continue;
         CAPTURE(bad);
         any_endpoint e;

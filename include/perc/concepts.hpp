@@ -3,6 +3,7 @@
 
 #include <perc/bytes.hpp>
 #include <perc/errc.hpp>
+#include <perc/result.hpp>
 
 #include <concepts>
 #include <cstddef>
@@ -54,6 +55,24 @@ concept srtp_kdf =
              bytes_view master_salt, std::uint8_t label, bytes_span out) {
         { K::master_key_size } -> std::convertible_to<std::size_t>;
         { K::derive(master_key, master_salt, label, out) } noexcept -> std::same_as<errc>;
+    };
+
+/// An EKT cipher (RFC 8870 §4.4): E(K, P) -> C with integrity, D(K, C) -> P or FAIL.
+///  - wrapped_size(n): ciphertext octets for an n-octet plaintext;
+///  - wrap: writes wrapped_size(in.size()) octets, returns them;
+///  - unwrap: returns the plaintext, or errc::key_unwrap_failed having written nothing
+///    that survives (the output range is wiped).
+template <class W>
+concept ekt_key_wrap =
+    std::default_initializable<W> && std::movable<W> && !std::copyable<W> &&
+    requires(W w, const W cw, std::span<const std::uint8_t, W::key_size> key, bytes_view in,
+             bytes_span out, std::size_t n) {
+        { W::key_size } -> std::convertible_to<std::size_t>;
+        { W::wrapped_size(n) } noexcept -> std::same_as<std::size_t>;
+        { w.set_key(key) } noexcept -> std::same_as<errc>;
+        { cw.has_key() } noexcept -> std::same_as<bool>;
+        { cw.wrap(in, out) } noexcept -> std::same_as<result<bytes_span>>;
+        { cw.unwrap(in, out) } noexcept -> std::same_as<result<bytes_span>>;
     };
 // clang-format on
 

@@ -44,11 +44,16 @@ struct double_options {
     bool reject_header_extensions = false;
 };
 
-/// Per-SSRC state: the layers keep independent ROC and replay state (RFC 8723 §3).
-template <std::size_t Window>
+/// Per-SSRC state: the layers keep independent ROC and replay state (RFC 8723 §3), and a
+/// sender may have its own end-to-end key (RFC 8870 EKT: each sender distributes its key).
+template <class Inner, std::size_t Window>
 struct double_stream {
     srtp_stream<Window> inner; ///< indexed by the ORIGINAL SEQ
     srtp_stream<Window> outer; ///< indexed by the SEQ on the wire of this hop
+    Inner own_key;             ///< this SSRC's end-to-end key (valid if has_own_key)
+    Inner previous_key;        ///< the key before the last re-key (valid if has_previous)
+    bool has_own_key = false;
+    bool has_previous = false;
 };
 
 /// One direction of an RFC 8723 endpoint: an Inner and an Outer single-layer transform
@@ -65,7 +70,7 @@ class double_endpoint {
 public:
     using inner_type = Inner;
     using outer_type = Outer;
-    using stream_type = double_stream<Window>;
+    using stream_type = double_stream<Inner, Window>;
     static constexpr std::size_t inner_key_size = Inner::master_key_size;
     static constexpr std::size_t outer_key_size = Outer::master_key_size;
     /// RFC 8723 §3, §10.1: master key = inner ‖ outer, master salt = inner ‖ outer.
@@ -119,8 +124,40 @@ public:
         stream_type s;
         s.inner.set_roc(inner_roc);
         s.outer.set_roc(outer_roc);
-        auto r = streams_.insert(ssrc, s);
+        auto r = streams_.insert(ssrc, std::move(s));
         return r ? errc::ok : r.error();
+    }
+
+    /// RFC 8870 §4.3.2 step 6: installs the end-to-end master key that `ssrc` announced by
+    /// EKT (in PERC the first, inner half of the double key, with the EKTKey's salt) and the
+    /// sender's ROC. The key it replaces stays usable for that SSRC, because a sender keeps
+    /// protecting with its old key for a while after announcing a new one (§4.3.1; receivers
+    /// MAY try both, §4.3.2). Creates the stream if needed (a late joiner).
+    /// Allocates (key schedule). Errors: bad_key_size, bad_salt_size, stream_table_full,
+    /// backend_failure; on error nothing changes.
+    errc set_stream_inner_key(std::uint32_t ssrc, bytes_view key, bytes_view salt,
+                              std::uint32_t roc) noexcept
+    {
+        Inner fresh;
+        if (errc e = fresh.set_master_key(key, salt); e != errc::ok) return e;
+        stream_type* s = streams_.find(ssrc);
+        if (s == nullptr) {
+            stream_type n;
+            n.inner.set_roc(roc);
+            n.own_key = std::move(fresh);
+            n.has_own_key = true;
+            auto r = streams_.insert(ssrc, std::move(n));
+            return r ? errc::ok : r.error();
+        }
+        if (s->has_own_key) {
+            s->previous_key = std::move(s->own_key);
+            s->has_previous = true;
+        }
+        s->own_key = std::move(fresh);
+        s->has_own_key = true;
+        // The ROC in the EKTPlaintext is the sender's ROC for this very packet (§4.3.1).
+        if (!s->inner.rtp_index.started() || s->inner.roc() != roc) s->inner.set_roc(roc);
+        return errc::ok;
     }
     stream_type* find_stream(std::uint32_t ssrc) noexcept { return streams_.find(ssrc); }
     bool remove_stream(std::uint32_t ssrc) noexcept { return streams_.erase(ssrc); }
@@ -229,10 +266,13 @@ public:
             std::uint8_t synthetic[max_base_header];
             const std::size_t ss = synthetic_header(*h, orig, synthetic);
             const std::size_t inner_plain = o->rest.size() - Inner::tag_size;
-            if (errc e = inner_.open_rtp(h->ssrc, *ii, aad_view{bytes_view{synthetic, ss}},
-                                         o->rest, p.first(inner_plain));
-                e != errc::ok)
-                return restore(e);
+            const aad_view inner_aad{bytes_view{synthetic, ss}};
+            Inner& key = s.has_own_key ? s.own_key : inner_;
+            errc e = key.open_rtp(h->ssrc, *ii, inner_aad, o->rest, p.first(inner_plain));
+            // A sender that re-keyed by EKT keeps its old key for a while (RFC 8870 §4.3.1).
+            if (e == errc::auth_failed && s.has_previous)
+                e = s.previous_key.open_rtp(h->ssrc, *ii, inner_aad, o->rest, p.first(inner_plain));
+            if (e != errc::ok) return restore(e);
 
             // Both layers verified: release the packet with the original header values.
             if (out.data() != in.data())

@@ -8,6 +8,9 @@
 #include <perc/concepts.hpp>
 #include <perc/config.hpp>
 #include <perc/double_endpoint.hpp>
+#include <perc/ekt.hpp>
+#include <perc/ekt_endpoint.hpp>
+#include <perc/ekt_field.hpp>
 #include <perc/errc.hpp>
 #include <perc/keying_material.hpp>
 #include <perc/media_distributor.hpp>

@@ -1,0 +1,65 @@
+// perc — EKT at a PERC endpoint: the double transform plus RFC 8870 EKT Tags.
+#pragma once
+
+#include <perc/bytes.hpp>
+#include <perc/double_endpoint.hpp>
+#include <perc/ekt.hpp>
+#include <perc/errc.hpp>
+#include <perc/result.hpp>
+#include <perc/rtp_header.hpp>
+
+#include <cstdint>
+
+namespace perc {
+
+/// Sender: protects `in` with the double transform, then appends the EKTField the `ekt`
+/// schedule calls for (RFC 8870 §4.3.1, §4.6). Before protecting, a re-key announced by
+/// ekt.set_master_key() takes effect once its overlap has passed (the inner key becomes the
+/// announced one, with the EKTKey's salt as inner salt, RFC 8871 §4.5.1).
+/// `out` needs in.size() + Endpoint::protect_overhead + Sender::max_field_size octets.
+/// Errors: those of double_endpoint::protect_rtp and ekt_sender::write_field.
+template <class Endpoint, class Sender>
+result<bytes_span> protect_rtp_with_ekt(Endpoint& ep, Sender& ekt, bytes_view in, bytes_span out,
+                                        std::uint64_t now_ms, bool key_frame = false) noexcept
+{
+    if (bytes_view k = ekt.key_to_use(now_ms); !k.empty()) {
+        const bytes_view salt = ekt.master_salt();
+        if (salt.size() < Endpoint::inner_type::master_salt_size) return errc::bad_salt_size;
+        if (errc e = ep.set_inner_master_key(k, salt.first(Endpoint::inner_type::master_salt_size));
+            e != errc::ok)
+            return e;
+    }
+    auto h = decode_rtp_header(in);
+    if (!h) return h.error();
+    auto p = ep.protect_rtp(in, out);
+    if (!p) return p;
+    // §4.3.1 step 2: the ROC in the EKTPlaintext is the one this packet was protected with.
+    const auto* s = ep.find_stream(h->ssrc);
+    const std::uint32_t roc = s != nullptr ? s->inner.roc() : 0;
+    auto n = ekt.write_field(roc, now_ms, key_frame, out.subspan(p->size()));
+    if (!n) return n.error();
+    return out.first(p->size() + *n);
+}
+
+/// Receiver: processes the EKT Tag at the end of `in` (RFC 8870 §4.3.2) — installing a new
+/// end-to-end key and ROC for the packet's SSRC, so a late joiner decrypts from its first
+/// FullEKTField on — then unprotects the SRTP packet that precedes the tag.
+/// EKT failures the RFC says to ignore (unknown type, SSRC mismatch, stale Epoch) do not stop
+/// the SRTP processing; the others reject the packet.
+/// Errors: those of ekt_receiver::process and double_endpoint::unprotect_rtp.
+template <class Endpoint, class Receiver>
+result<double_unprotected> unprotect_rtp_with_ekt(Endpoint& ep, Receiver& ekt, bytes_view in,
+                                                  bytes_span out, std::uint64_t now_ms) noexcept
+{
+    auto h = decode_rtp_header(in);
+    if (!h) return h.error();
+    auto r = ekt.process(in, h->ssrc, now_ms, Endpoint::inner_key_size,
+                         Endpoint::inner_type::master_salt_size, [&](const ekt_new_key& k) {
+                             return ep.set_stream_inner_key(k.ssrc, k.master_key, k.master_salt,
+                                                            k.roc);
+                         });
+    if (!r) return r.error();
+    return ep.unprotect_rtp(r->srtp, out);
+}
+
+} // namespace perc
