@@ -434,6 +434,16 @@ TEST_CASE_TEMPLATE("make_endpoint: key or salt size wrong for the profile -> bad
         CHECK(name(perc::botan::make_endpoint(P::id, c.client_key, bytes_view{pool}.first(bad),
                                               e)) == "bad_salt_size");
     }
+    // A failed re-key leaves a working endpoint as it was (failure changes nothing).
+    any_endpoint keyed;
+    REQUIRE(perc::botan::make_endpoint(P::id, c.client_key, c.client_salt, keyed) ==
+            perc::errc::ok);
+    CHECK(name(perc::botan::make_endpoint(P::id, bytes_view{pool}.first(k + 1), c.client_salt,
+                                          keyed)) == "bad_key_size");
+    bytes out(d1_in.size() + perc::botan::any_endpoint_max_overhead);
+    auto p = perc::botan::protect_rtp(keyed, d1_in, out);
+    REQUIRE(p);
+    CHECK(to_hex(*p) == to_hex(c.d1_wire));
 }
 
 TEST_CASE("An empty any_endpoint (std::monostate) -> errc::no_key from every free function")

@@ -24,7 +24,7 @@ using any_endpoint = std::variant<std::monostate, srtp_session<srtp_aes_128_gcm>
 inline constexpr std::size_t any_endpoint_max_overhead = double_aes_256_gcm::max_overhead;
 
 /// Replaces `out` with the endpoint for DTLS-SRTP profile `profile_id`, keyed with the
-/// (double, for 0x0009/0x000A) master key and salt.
+/// (double, for 0x0009/0x000A) master key and salt. On error `out` is unchanged.
 /// Errors: unsupported (unknown profile), bad_key_size, bad_salt_size, backend_failure.
 /// Allocates (key schedules and the SSRC table): call at setup, not per packet.
 inline errc make_endpoint(std::uint16_t profile_id, bytes_view master_key, bytes_view master_salt,
@@ -32,19 +32,27 @@ inline errc make_endpoint(std::uint16_t profile_id, bytes_view master_key, bytes
 {
     const profile_info* info = find_profile(profile_id);
     if (info == nullptr) return errc::unsupported;
+    // Built aside and moved in only when keyed: a failed re-key leaves `out` as it was.
+    any_endpoint fresh;
+    errc e = errc::unsupported;
     switch (info->profile) {
     case srtp_profile::aead_aes_128_gcm:
-        return out.emplace<srtp_session<srtp_aes_128_gcm>>().init(master_key, master_salt,
-                                                                  {max_streams, true});
+        e = fresh.emplace<srtp_session<srtp_aes_128_gcm>>().init(master_key, master_salt,
+                                                                 {max_streams, true});
+        break;
     case srtp_profile::aead_aes_256_gcm:
-        return out.emplace<srtp_session<srtp_aes_256_gcm>>().init(master_key, master_salt,
-                                                                  {max_streams, true});
+        e = fresh.emplace<srtp_session<srtp_aes_256_gcm>>().init(master_key, master_salt,
+                                                                 {max_streams, true});
+        break;
     case srtp_profile::double_aead_aes_128_gcm_aead_aes_128_gcm:
-        return out.emplace<double_aes_128_gcm>().init(master_key, master_salt, {max_streams});
+        e = fresh.emplace<double_aes_128_gcm>().init(master_key, master_salt, {max_streams});
+        break;
     case srtp_profile::double_aead_aes_256_gcm_aead_aes_256_gcm:
-        return out.emplace<double_aes_256_gcm>().init(master_key, master_salt, {max_streams});
+        e = fresh.emplace<double_aes_256_gcm>().init(master_key, master_salt, {max_streams});
+        break;
     }
-    return errc::unsupported;
+    if (e == errc::ok) out = std::move(fresh);
+    return e;
 }
 
 /// Adds state for `ssrc` starting at `roc` (both layers for the double profiles), for a
