@@ -1,7 +1,11 @@
-// perc-bench — per-packet cost of one RFC 7714 AES-GCM layer on the Botan backend, measured
-// in the same rounds as (a) the raw adapter (one aead seal/open over the same IV, AAD and
-// payload: the floor any SRTP layer on this backend pays) and (b) Debian's libsrtp2 doing
-// the same job. See docs/performance.md for how to read the output.
+// perc-bench — per-packet cost of perc on the Botan backend, measured in the same rounds as
+// (a) the raw adapter — the bare AEAD passes over the same IVs, AADs and payloads, the floor
+// any implementation on this backend pays — and (b) Debian's libsrtp2 doing the same job.
+// Cases: one RFC 7714 AES-GCM layer (srtp_*, srtcp_*, forged_reject, key_setup) and the
+// RFC 8723 double transform (double_protect, double_unprotect, double_forged_reject,
+// double_inner_forged: raw = two adapter passes, libsrtp2 = two composed sessions) and Media
+// Distributor relay (md_relay: raw = one open + one seal, libsrtp2 = unprotect, header and
+// OHB rewrite, protect). See docs/performance.md for how to read the output.
 //
 // Method: a "case" owns three implementations (ours, raw, libsrtp2). Each implementation is
 // a pair of lambdas: stage(batch) copies the next batch of packets into hot work buffers and
@@ -1494,7 +1498,7 @@ std::size_t parse_count(const char* s, const char* what)
 void usage()
 {
     std::puts("usage: perc-bench [--quick] [--json] [--rounds N] [--packets N] [--filter CASE]\n"
-              "  --quick        15 rounds x 1024 packets (about 10 s)\n"
+              "  --quick        15 rounds x 1024 packets (about 20 s on a loaded 2-vCPU VM)\n"
               "  --json         one JSON object per case on stdout (notes go to stderr)\n"
               "  --rounds N     rounds per case (default 41)\n"
               "  --packets N    distinct packets per implementation per round (default 2048,\n"

@@ -17,6 +17,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <initializer_list>
 #include <optional>
 #include <vector>
 
@@ -46,6 +47,26 @@ std::size_t pick_bit(bytes_view in, std::size_t bits)
     std::uint64_t h = 0xCBF29CE484222325ull ^ in.size();
     for (std::uint8_t b : in) h = (h ^ b) * 0x100000001B3ull;
     return static_cast<std::size_t>(h % bits);
+}
+
+// After a failed call that may have opened the outer layer in `out` (out of place): `out`
+// holds no plaintext. It is untouched, or it holds the outer ciphertext put back (re-encrypted)
+// at `at` (where the call decrypted it: after the received header, or after the header it was
+// building), optionally preceded by the received header, and nothing after it.
+bool no_plaintext(bytes_view out, bytes_view in, std::size_t hs, std::size_t op,
+                  std::initializer_list<std::size_t> offsets)
+{
+    if (all_equal(out, sentinel)) return true;
+    for (std::size_t at : offsets) {
+        if (at + op > out.size()) continue;
+        const bytes_view front = out.first(at);
+        const bool front_ok = all_equal(front, sentinel) ||
+                              (at == hs && same_bytes(front, in.first(hs)));
+        if (front_ok && same_bytes(out.subspan(at, op), in.subspan(hs, op)) &&
+            all_equal(out.subspan(at + op), sentinel))
+            return true;
+    }
+    return false;
 }
 
 perc::rtp_mutable_fields wire_fields(const perc::rtp_header_view& h)
@@ -179,10 +200,7 @@ std::optional<buffer> check_receive(S& s, const hop_key& outer, bytes_view in, b
         if (!all_equal(out, sentinel)) {
             require(h.has_value());
             const std::size_t hs = h->header_size;
-            const std::size_t op = in.size() - hs - S::tag;
-            require(all_equal(bytes_view{out}.first(hs), sentinel));
-            require(same_bytes(bytes_view{out}.subspan(hs, op), in.subspan(hs, op)));
-            require(all_equal(bytes_view{out}.subspan(hs + op), sentinel));
+            require(no_plaintext(out, in, hs, in.size() - hs - S::tag, {hs}));
         }
     } else {
         require(r->packet.data() == out.data());
@@ -333,21 +351,24 @@ std::optional<buffer> check_relay(S& s, const hop_key& rx, const hop_key& tx, by
     if (!r) {
         require(from.find_receive_stream(ssrc) == nullptr && to.find_send_stream(ssrc) == nullptr);
         if (!all_equal(out, sentinel)) {
-            // Only after a successful outer open: the re-encrypted ciphertext at new_hs.
+            // Only after a successful outer open: the re-encrypted ciphertext.
             require(h.has_value());
-            const std::size_t op = in.size() - h->header_size - S::tag;
-            require(all_equal(bytes_view{out}.first(new_hs), sentinel));
-            require(same_bytes(bytes_view{out}.subspan(new_hs, op), in.subspan(h->header_size, op)));
-            require(all_equal(bytes_view{out}.subspan(new_hs + op), sentinel));
+            const std::size_t hs = h->header_size;
+            require(no_plaintext(out, in, hs, in.size() - hs - S::tag, {hs, new_hs}));
         }
     } else {
         require(r->packet.data() == out.data() && same_bytes(r->packet, want_packet));
-        require(all_equal(bytes_view{out}.subspan(r->packet.size()), sentinel));
+        // `out` doubles as the MD's scratch for the incoming packet: past the relayed packet
+        // it may hold leftovers of the outer plaintext (the MD's own view: E2E ciphertext and
+        // OHB), but nothing beyond the larger of the two packets.
+        require(all_equal(bytes_view{out}.subspan(std::max(in.size(), r->packet.size())), sentinel));
         require(r->ohb_sent == want_ohb);
         require(from.find_receive_stream(ssrc) != nullptr && to.find_send_stream(ssrc) != nullptr);
-        // The incoming packet again is a replay on the incoming hop.
+        // The same packet again is refused: a replay on the incoming hop, or (checked first
+        // since the MD split into open/forward) its outgoing index is already used.
         buffer again(in.size() + 64, sentinel);
-        require(s.relay.relay_rtp(from, to, in, again, c).error() == errc::replayed);
+        const errc second = s.relay.relay_rtp(from, to, in, again, c).error();
+        require(second == errc::replayed || second == errc::index_reused);
         require(all_equal(again, sentinel));
         // Fresh links for the in-place run.
         from = typename S::link{};
@@ -401,6 +422,16 @@ void check_chain(S& s, const perc_fuzz::double_selector& sel, bytes_view in)
     S::init(sender, perc_fuzz::outer_a, false);
     buffer sealed(in.size() + S::endpoint::protect_overhead, sentinel);
     auto p = sender.protect_rtp(in, sealed);
+    // RFC 8723 §5.1 step 1: header extensions MUST use RFC 8285 — the sender refuses other
+    // profiles; whether it also checks the elements is the library's choice.
+    const bool other_profile =
+        h->extension && perc::extension_form(h->extension_profile) == perc::rtp_extension_form::other;
+    const bool bad_elements = h->extension && perc::validate_extension(*h) != errc::ok;
+    if (other_profile || (bad_elements && !p)) {
+        require(p.error() == errc::bad_extension || p.error() == errc::bad_extension_element);
+        require(all_equal(sealed, sentinel) && sender.stream_count() == 0);
+        return;
+    }
     require(p.has_value() && p->size() == sealed.size());
     require(same_bytes(p->first(h->header_size), in.first(h->header_size)));
     // RFC 8723 §5.1 step 5: the sender's OHB is the single octet 0x00.
@@ -452,8 +483,13 @@ void check_chain(S& s, const perc_fuzz::double_selector& sel, bytes_view in)
         }
     }
 
-    // An outer-valid packet whose inner part or OHB has one flipped bit must be refused,
-    // with the buffer restored (in place) and no state kept.
+    // An outer-valid packet (as an MD holding key C could make) with one flipped bit in its
+    // inner part or OHB: the receiver must refuse it — buffer restored in place, no state
+    // kept — or, where the flip records nothing new, return exactly what the sender sent.
+    // Two such flips exist: the top bit of the OHB's PT octet (PT is restored as 7 bits) and
+    // an OHB entry that records the value already on the wire (e.g. Config 0x00 -> 0x04
+    // with M = 0): RFC 8723 §5.2 lets an MD leave such records (removal is only a SHOULD),
+    // so a receiver cannot treat them as errors. The inner layer still pins every value.
     const std::size_t fhs = fh->header_size;
     buffer plain(hop2->size() - fhs - S::tag);
     require(s.c.open_rtp(fh->ssrc, perc::srtp_index(0, fh->seq),
@@ -466,7 +502,14 @@ void check_chain(S& s, const perc_fuzz::double_selector& sel, bytes_view in)
     require(s.c.seal_rtp(fh->ssrc, perc::srtp_index(0, fh->seq),
                          perc::aad_view{bytes_view{*hop2}.first(fhs)}, plain,
                          bytes_span{forged}.subspan(fhs)) == errc::ok);
-    require(!check_receive(s, perc_fuzz::outer_c, forged, false).has_value());
+    auto forged_result = check_receive(s, perc_fuzz::outer_c, forged, false);
+    if (forged_result) {
+        const auto reference =
+            sel.reject_extensions() ? check_receive(s, perc_fuzz::outer_c, *hop2, false) : got;
+        require(reference.has_value() && same_bytes(*forged_result, *reference));
+        // Only the OHB can be touched this way: the E2E ciphertext and tag cannot.
+        require(bit / 8 >= plain.size() - perc::ohb_max_size);
+    }
 }
 
 // Repair mode (RFC 8723 §7) and RTCP (§6) use the outer layer only.
@@ -531,7 +574,32 @@ void check_outer_only(S& s, const perc_fuzz::double_selector& sel, bytes_view in
     }
 }
 
-// RTCP and repair round trips through the endpoint and both MDs.
+// MD repair relay A → B (RFC 8723 §7): fails like the A layer, else B-protects the same packet.
+template <class S>
+void check_repair_relay(S& s, bytes_view in)
+{
+    const buffer orig(in.begin(), in.end());
+    typename S::link from, to;
+    S::init(from, perc_fuzz::outer_a, perc_fuzz::outer_d);
+    S::init(to, perc_fuzz::outer_d, perc_fuzz::outer_b);
+    perc::srtp_stream<128> st;
+    buffer want(in.size() + 8, sentinel), out(in.size() + 8, sentinel);
+    auto w = s.a.unprotect_rtp(st, in, want);
+    auto r = s.relay.relay_repair_rtp(from, to, in, out);
+    require(same_bytes(in, orig));
+    require(r.error() == w.error());
+    if (!r) {
+        require(all_equal(out, sentinel));
+        return;
+    }
+    require(r->data() == out.data() && r->size() == in.size());
+    perc::srtp_stream<128> sb;
+    buffer back(in.size(), sentinel);
+    auto b = s.b.unprotect_rtp(sb, *r, back);
+    require(b.has_value() && same_bytes(*b, *w));
+}
+
+// RTCP and repair round trips through the endpoints and both MDs.
 template <class S>
 void check_outer_only_round_trips(S& s, bytes_view in)
 {
@@ -562,6 +630,19 @@ void check_outer_only_round_trips(S& s, bytes_view in)
         require(p.has_value() && p->size() == x.size());
         auto u = receiver.unprotect_repair_rtp(x, back);
         require(u.has_value() && same_bytes(*u, in));
+        // Through both MDs to a receiver on key C.
+        typename S::endpoint far;
+        S::init(far, perc_fuzz::outer_c, false);
+        typename S::link l1, l2, l3, l4;
+        S::init(l1, perc_fuzz::outer_a, perc_fuzz::outer_d);
+        S::init(l2, perc_fuzz::outer_d, perc_fuzz::outer_b);
+        S::init(l3, perc_fuzz::outer_b, perc_fuzz::outer_d);
+        S::init(l4, perc_fuzz::outer_d, perc_fuzz::outer_c);
+        buffer y(x.size(), sentinel), z(x.size(), sentinel), back2(in.size(), sentinel);
+        require(s.relay.relay_repair_rtp(l1, l2, x, y).has_value());
+        require(s.relay.relay_repair_rtp(l3, l4, y, z).has_value());
+        auto v = far.unprotect_repair_rtp(z, back2);
+        require(v.has_value() && same_bytes(*v, in));
     }
 }
 
@@ -580,6 +661,7 @@ void run(const perc_fuzz::double_selector& sel, bytes_view packet)
     check_outer_wrapped(s, sel, packet);
     check_chain(s, sel, packet);
     check_outer_only(s, sel, packet);
+    check_repair_relay(s, packet);
     check_outer_only_round_trips(s, packet);
 }
 

@@ -118,6 +118,30 @@ void check_update(bytes_view p)
     }
 }
 
+// One hop over an arbitrary received OHB (decoded from the input's end) and arbitrary new
+// values: the originals are never lost, and fields the hop leaves alone keep their record
+// exactly as received (RFC 8723 §5.2 step 3: "otherwise the OHB MUST NOT be modified").
+void check_update_any(bytes_view p)
+{
+    if (p.size() < 7) return;
+    auto d = perc::decode_ohb(p.subspan(7));
+    if (!d) return;
+    const perc::ohb& received = d->value;
+    const perc::rtp_mutable_fields wire{static_cast<std::uint8_t>(p[0] & 0x7F),
+                                        static_cast<std::uint16_t>((p[1] << 8) | p[2]),
+                                        (p[0] & 0x80) != 0};
+    perc::rtp_mutable_fields sent = wire;
+    if (p[6] & 1) sent.payload_type = static_cast<std::uint8_t>(p[3] & 0x7F);
+    if (p[6] & 2) sent.seq = static_cast<std::uint16_t>((p[4] << 8) | p[5]);
+    if (p[6] & 4) sent.marker = (p[3] & 0x80) != 0;
+    const perc::ohb next = perc::update_ohb(received, wire, sent);
+    require(perc::original_fields(sent, next) == perc::original_fields(wire, received));
+    if (sent.payload_type == wire.payload_type) require(next.payload_type == received.payload_type);
+    if (sent.seq == wire.seq) require(next.seq == received.seq);
+    if (sent.marker == wire.marker) require(next.marker == received.marker);
+    require(perc::update_ohb(received, wire, wire) == received);
+}
+
 } // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size)
@@ -125,5 +149,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const bytes_view input{data, size};
     check_decode(input);
     check_update(input);
+    check_update_any(input);
     return 0;
 }

@@ -8,7 +8,10 @@
 // double_endpoint for both double profiles (also forged inner layers and invalid OHB Config under
 // a valid outer tag, which take the open-then-restore path; repair mode; SRTCP), and
 // media_distributor relay_rtp (PT/SEQ/M changes, extension keep/remove/replace) and relay_rtcp,
-// rejections included. Both counters must end at 0 for every part.
+// rejections included. Then RFC 8870 EKT for both pairings: once the first FullEKTField has been
+// unwrapped (setup), Short fields, repeats of the SAME Full field (receiver cache hit, sender's
+// cached EKTCiphertext), unknown message types and rejections that need no unwrap.
+// Both counters must end at 0 for every part.
 // A plain program (no doctest): prints the counts and "N passed, M failed"; exit 1 on failure.
 #include <perc/srtp_aead_transform.hpp>
 
@@ -810,6 +813,138 @@ template <class T> struct md_rig {
     }
 };
 
+// ------------------------------------------------------------------ RFC 8870 EKT
+
+// Sender (double_endpoint + ekt_sender, protect_rtp_with_ekt) -> receiver (double_endpoint +
+// ekt_receiver, unprotect_rtp_with_ekt) over one hop. Setup sends the three Full fields of the
+// start (RFC 8870 §4.6): the receiver unwraps the first (Botan allocates) and installs the key.
+// Measured, 10 ms per packet and SEQ below the wrap (so ROC and EKTCiphertext stay the same):
+// the sender's Short fields and periodic Full fields (its cached ciphertext, §4.3.1); at the
+// receiver, cache hits on the same Full field (§4.3.2), Short fields, unknown message types
+// (§4.1), and rejections decided without an unwrap: unknown SPI (§4.3.2 step 2), bad Length,
+// forged outer tag. (A Full field that must be unwrapped allocates inside Botan's RFC 5649.)
+template <class D, class Sender, class Receiver> struct ekt_rig {
+    static constexpr std::size_t k = D::inner_key_size; // = the AESKW key size of the pairing
+    static constexpr std::uint32_t ssrc = 0xE4700001u;
+    static constexpr std::uint16_t spi = 0x1234;
+    static constexpr std::uint8_t unknown_tag[7] = {0xC0, 0xFF, 0xEE, 0x00, 0x00, 0x07, 0x03};
+    D tx, rx;
+    Sender sender;
+    Receiver receiver;
+    std::array<std::uint8_t, Sender::max_field_size> full{}; // the Full field of the start
+    std::uint64_t now = 0;
+    std::uint16_t seq = 1;
+    std::size_t fulls_sent = 0, fulls_received = 0;
+
+    static bytes_view key(std::size_t slot) { return bytes_view{key_pool.data() + 32 * slot, k}; }
+
+    // Protects the next packet (RFC 8723 + EKT Tag); returns its size and the tag size.
+    std::size_t send(buffer& plain, buffer& prot, unsigned i, std::size_t& tag)
+    {
+        const std::size_t n = make_rtp(plain, ssrc, seq++, i % 3, (i & 4) != 0, 20 + i % 90);
+        auto p = perc::protect_rtp_with_ekt(tx, sender, bytes_view{plain.data(), n}, prot, now);
+        ALLOC_CHECK(p.has_value(), i);
+        const std::size_t m = p.has_value() ? p->size() : n + D::protect_overhead + 1;
+        tag = m - n - D::protect_overhead;
+        return m;
+    }
+
+    void setup()
+    {
+        std::array<std::uint8_t, 64> dk{};
+        std::memcpy(dk.data(), key(3).data(), k); // placeholder inner half, replaced by EKT
+        std::memcpy(dk.data() + k, key(1).data(), k);
+        const bytes_view double_salt{salt_pool.data(), 24};
+        perc::double_options o;
+        o.max_streams = 8;
+        ALLOC_CHECK(tx.init(bytes_view{dk.data(), 2 * k}, double_salt, o) == errc::ok, 0);
+        std::memcpy(dk.data(), key(4).data(), k); // the receiver's own, useless inner half
+        ALLOC_CHECK(rx.init(bytes_view{dk.data(), 2 * k}, double_salt, o) == errc::ok, 0);
+        const perc::ekt_key_params ekt{spi, key(2), bytes_view{salt_pool.data() + 36, 12}, 0};
+        ALLOC_CHECK(sender.set_ekt_key(ekt, 0) == errc::ok, 0);
+        ALLOC_CHECK(sender.set_master_key(ssrc, key(0), 0) == errc::ok, 0);
+        ALLOC_CHECK(receiver.init(8) == errc::ok, 0);
+        ALLOC_CHECK(receiver.add_key(ekt, 0) == errc::ok, 0);
+        buffer plain{}, prot{}, out{};
+        for (unsigned i = 0; i < 3; ++i) {
+            std::size_t tag = 0;
+            const std::size_t m = send(plain, prot, i, tag);
+            ALLOC_CHECK(tag == Sender::max_field_size, tag);
+            if (i == 0) std::memcpy(full.data(), prot.data() + (m - tag), tag);
+            auto u = perc::unprotect_rtp_with_ekt(rx, receiver, bytes_view{prot.data(), m}, out, now);
+            ALLOC_CHECK(u.has_value(), i);
+        }
+    }
+
+    void round(unsigned i)
+    {
+        buffer plain{}, prot{}, out{}, bad{};
+        now += 10; // §4.6: a periodic Full field every 100 ms, i.e. every 10th packet
+        std::size_t tag = 0;
+        const std::size_t m = send(plain, prot, i, tag);
+        ++packets;
+        const std::size_t srtp = m - tag;
+        if (tag == full.size()) {
+            ++fulls_sent; // the same field as at the start: the cached EKTCiphertext
+            ALLOC_CHECK(same(bytes_view{prot.data() + srtp, tag}, bytes_view{full}), i);
+        } else {
+            ALLOC_CHECK(tag == 1 && prot[srtp] == 0x00, i);
+        }
+
+        // Rejections first; none of them changes any state.
+        // Unknown SPI (RFC 8870 §4.3.2 step 2): the start's Full field with another SPI.
+        bad = prot;
+        std::memcpy(bad.data() + srtp, full.data(), full.size());
+        bad[srtp + full.size() - 6] ^= static_cast<std::uint8_t>(1u << (i % 8));
+        ALLOC_CHECK(perc::unprotect_rtp_with_ekt(rx, receiver, bytes_view{bad.data(), srtp + full.size()},
+                                                 out, now)
+                            .error() == errc::auth_failed,
+                    i);
+        // EKTMsgLength larger than the packet (§4.1).
+        bad[srtp + full.size() - 6] = full[full.size() - 6];
+        bad[srtp + full.size() - 3] = 0xFF;
+        ALLOC_CHECK(perc::unprotect_rtp_with_ekt(rx, receiver, bytes_view{bad.data(), srtp + full.size()},
+                                                 out, now)
+                            .error() == errc::ekt_bad_length,
+                    i);
+        // Forged outer tag under a Short field.
+        bad = prot;
+        bad[srtp - 1 - i % 16] ^= 0x08;
+        bad[srtp] = 0x00;
+        ALLOC_CHECK(perc::unprotect_rtp_with_ekt(rx, receiver, bytes_view{bad.data(), srtp + 1}, out,
+                                                 now)
+                            .error() == errc::auth_failed,
+                    i);
+        packets += 3;
+
+        // The good packet: with its own tag, or with the start's Full field (cache hit), or
+        // with an unknown message type (tag discarded, §4.1).
+        std::size_t len = m;
+        if (i % 4 == 0) {
+            std::memcpy(prot.data() + srtp, full.data(), full.size());
+            len = srtp + full.size();
+        } else if (i % 4 == 2) {
+            std::memcpy(prot.data() + srtp, unknown_tag, sizeof unknown_tag);
+            len = srtp + sizeof unknown_tag;
+        }
+        if (len - srtp == full.size()) ++fulls_received;
+        auto u = perc::unprotect_rtp_with_ekt(rx, receiver, bytes_view{prot.data(), len}, out, now);
+        ALLOC_CHECK(u.has_value() && same(u->packet, bytes_view{plain.data(), srtp - D::protect_overhead}), i);
+        ALLOC_CHECK(perc::unprotect_rtp_with_ekt(rx, receiver, bytes_view{prot.data(), len}, out, now)
+                            .error() == errc::replayed,
+                    i);
+        packets += 2;
+    }
+
+    void final_checks()
+    {
+        const auto* s = rx.find_stream(ssrc);
+        ALLOC_CHECK(s != nullptr && s->has_own_key && !s->has_previous && s->inner.roc() == 0, 0);
+        ALLOC_CHECK(fulls_sent == 100 && fulls_received == 350, fulls_received);
+        ALLOC_CHECK(sender.epoch() == 0, sender.epoch());
+    }
+};
+
 // Builds a rig, keys it (allocation allowed), resets the counters, runs `rounds` rounds and
 // checks that nothing was allocated; prints one summary line.
 template <class Rig> void measure(const char* label, unsigned rounds)
@@ -857,6 +992,13 @@ int main()
                                                          rounds);
     measure<md_rig<perc::botan::srtp_aes_128_gcm>>("media_distributor AEAD_AES_128_GCM", rounds);
     measure<md_rig<perc::botan::srtp_aes_256_gcm>>("media_distributor AEAD_AES_256_GCM", rounds);
+    // RFC 8870: 6 packet calls per round per pairing.
+    measure<ekt_rig<perc::botan::double_aes_128_gcm, perc::botan::ekt_sender_aes_128,
+                    perc::botan::ekt_receiver_aes_128>>("EKT AESKW128 + DOUBLE_AEAD_AES_128_GCM",
+                                                        rounds);
+    measure<ekt_rig<perc::botan::double_aes_256_gcm, perc::botan::ekt_sender_aes_256,
+                    perc::botan::ekt_receiver_aes_256>>("EKT AESKW256 + DOUBLE_AEAD_AES_256_GCM",
+                                                        rounds);
     std::printf("alloc: %zu packets, %zu allocations\n", packets, total_allocations);
     for (std::size_t k = 0; k < failed && k < failures.size(); ++k)
         std::printf("FAILED line %d: %s (detail %u)\n", failures[k].line, failures[k].what,

@@ -772,3 +772,75 @@ TEST_CASE_TEMPLATE("RFC 8723 §9: a tampering MD re-encrypts validly but the inn
     REQUIRE(u);
     CHECK(to_hex(u->packet) == to_hex(in));
 }
+
+TEST_CASE_TEMPLATE("RFC 8723 §5.2: an SFU opens a packet once and forwards it to several receivers, "
+                   "each with its own hop key, SEQ and rewrites",
+                   T, perc::botan::srtp_aes_128_gcm, perc::botan::srtp_aes_256_gcm)
+{
+    using endpoint = perc::double_endpoint<T, T>;
+    using md_type = perc::media_distributor<T>;
+    constexpr std::size_t k = T::master_key_size;
+    const bytes e2e_key(k, 0x01), e2e_salt(12, 0x02), hop_salt(12, 0x03);
+    auto hop_key = [&](std::uint8_t v) { return bytes(k, v); };
+    auto cat = [](const bytes& a, const bytes& b) {
+        bytes r = a;
+        r.insert(r.end(), b.begin(), b.end());
+        return r;
+    };
+    endpoint sender;
+    REQUIRE(sender.init(cat(e2e_key, hop_key(0x10)), cat(e2e_salt, hop_salt)) == perc::errc::ok);
+    typename md_type::link_type from;
+    REQUIRE(from.init(hop_key(0x10), hop_salt, hop_key(0x11), hop_salt) == perc::errc::ok);
+    constexpr int receivers = 3;
+    typename md_type::link_type to[receivers];
+    endpoint rx[receivers];
+    for (int i = 0; i < receivers; ++i) {
+        const auto out_key = static_cast<std::uint8_t>(0x20 + i);
+        REQUIRE(to[i].init(hop_key(static_cast<std::uint8_t>(0x30 + i)), hop_salt, hop_key(out_key),
+                           hop_salt) == perc::errc::ok);
+        REQUIRE(rx[i].init(cat(e2e_key, hop_key(out_key)), cat(e2e_salt, hop_salt)) ==
+                perc::errc::ok);
+    }
+    md_type md;
+    perc_test::rng r(7);
+    for (std::uint16_t n = 0; n < 50; ++n) {
+        rtp_spec s;
+        s.ssrc = 0xABCD0001;
+        s.seq = static_cast<std::uint16_t>(65500 + n); // crosses a SEQ wrap
+        s.payload.resize(20 + n);
+        r.fill(s.payload);
+        const bytes original = build_rtp(s);
+        bytes wire(original.size() + 33);
+        auto sent = sender.protect_rtp(original, wire);
+        REQUIRE(sent);
+
+        // One decryption on the incoming hop...
+        bytes scratch(sent->size());
+        auto opened = md.open_rtp(from, *sent, scratch);
+        REQUIRE(opened);
+        // ...a second open of the same packet is a replay on that hop.
+        bytes scratch2(sent->size());
+        CHECK(md.open_rtp(from, *sent, scratch2).error() == perc::errc::replayed);
+
+        for (int i = 0; i < receivers; ++i) {
+            perc::relay_changes ch;
+            if (i == 1) ch.seq = static_cast<std::uint16_t>(1000 + n); // renumbered hop
+            if (i == 2) {
+                ch.payload_type = 111;
+                ch.marker = true;
+            }
+            bytes out(opened->packet.size() + 32);
+            auto f = md.forward_rtp(*opened, to[i], out, ch);
+            REQUIRE(f);
+            bytes got(f->packet.size());
+            auto u = rx[i].unprotect_rtp(f->packet, got);
+            REQUIRE(u);
+            CHECK(u->original == perc::rtp_mutable_fields{96, s.seq, false});
+            CHECK(to_hex(u->packet) == to_hex(original));
+            // Forwarding the same packet twice to one link would reuse its SEQ there.
+            bytes again(out.size());
+            if (!ch.seq) CHECK(md.forward_rtp(*opened, to[i], again, ch).error() ==
+                               perc::errc::index_reused);
+        }
+    }
+}

@@ -541,7 +541,8 @@ TEST_CASE("RFC 7714 §13 / RFC 3711 §3.3.1: the 48-bit index never wraps (index
     CHECK(state_of(rx) == rx_before);
 }
 
-TEST_CASE("RFC 3711 §9.2: per-key packet limits; set_session_keys resets the counters")
+TEST_CASE("RFC 3711 §9.2: per-key packet limits, whichever comes first ends the key for SRTP and "
+          "SRTCP; set_session_keys resets the counters")
 {
     transform t = keyed();
     t.set_packet_limits(3, 2);
@@ -553,11 +554,20 @@ TEST_CASE("RFC 3711 §9.2: per-key packet limits; set_session_keys resets the co
     CHECK(tx.rtp_index.highest_seq() == 3);
 
     bytes rout(rtcp_in.size() + 20);
-    REQUIRE(t.protect_rtcp(tx, rtcp_in, rout));
-    REQUIRE(t.protect_rtcp(tx, rtcp_in, rout));
     CHECK(t.protect_rtcp(tx, rtcp_in, rout).error() == errc::key_usage_exhausted);
-    CHECK(tx.srtcp_next_index == 2);
-    CHECK(t.srtcp_packets_protected() == 2);
+    CHECK(tx.srtcp_next_index == 0);
+    CHECK(t.srtcp_packets_protected() == 0);
+
+    // And the other way round: the SRTCP limit ends SRTP too.
+    transform t2 = keyed();
+    t2.set_packet_limits(10, 2);
+    stream tx2;
+    REQUIRE(t2.protect_rtcp(tx2, rtcp_in, rout));
+    REQUIRE(t2.protect_rtcp(tx2, rtcp_in, rout));
+    CHECK(t2.protect_rtcp(tx2, rtcp_in, rout).error() == errc::key_usage_exhausted);
+    CHECK(tx2.srtcp_next_index == 2);
+    CHECK(t2.srtcp_packets_protected() == 2);
+    CHECK(t2.protect_rtp(tx2, packet(1), out).error() == errc::key_usage_exhausted);
 
     REQUIRE(t.set_session_keys(fixed<16>(key), fixed<12>(salt), fixed<16>(key), fixed<12>(salt)) ==
             errc::ok);

@@ -1009,15 +1009,27 @@ TEST_CASE_TEMPLATE("RFC 3711 §9.2: packet limits give key_usage_exhausted until
         CHECK(t.srtp_packets_protected() == 3);
     }
 
+    // RFC 3711 §9.2: SRTP and SRTCP share the master key; whichever limit is reached first
+    // ends it for both, so SRTCP is refused now too.
     const bytes c = make_rtcp(1);
-    for (int i = 0; i < 2; ++i) {
-        bytes out(c.size() + 20);
-        REQUIRE(t.protect_rtcp(tx, c, out).has_value());
-    }
-    CHECK(tx.srtcp_next_index == 2);
     require_rejected(t, tx, c, c.size() + 20, errc::key_usage_exhausted, protect_rtcp_op(t));
     require_rejected(t, tx, c, c.size() + 20, errc::key_usage_exhausted, protect_rtcp_op(t, false));
-    CHECK(tx.srtcp_next_index == 2);
+    CHECK(tx.srtcp_next_index == 0);
+    {
+        // The SRTCP limit likewise ends SRTP.
+        T t2 = keyed_master<T>();
+        t2.set_packet_limits(10, 2);
+        stream tx2;
+        for (int i = 0; i < 2; ++i) {
+            bytes out(c.size() + 20);
+            REQUIRE(t2.protect_rtcp(tx2, c, out).has_value());
+        }
+        CHECK(tx2.srtcp_next_index == 2);
+        require_rejected(t2, tx2, c, c.size() + 20, errc::key_usage_exhausted, protect_rtcp_op(t2));
+        const bytes p1 = make_rtp(1, 0, false, 0, 0, 10);
+        require_rejected(t2, tx2, p1, p1.size() + tag_size, errc::key_usage_exhausted,
+                         protect_rtp_op(t2));
+    }
 
     // Receiving is not limited.
     for (const bytes& s : sent) {

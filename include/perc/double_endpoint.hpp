@@ -61,9 +61,9 @@ struct double_stream {
 /// SSRC table of per-layer stream state. Use one object to send and another to receive.
 ///
 /// Per-packet calls take a caller buffer (`out` is `in` itself or disjoint from it), allocate
-/// nothing and throw nothing. On any error the caller's input bytes and all state are
-/// unchanged, and `out` holds no plaintext (a partially decrypted outer layer is
-/// re-encrypted before returning).
+/// nothing and throw nothing. On any error other than backend_failure the caller's input
+/// bytes and all state are unchanged, and `out` holds no plaintext (a partially decrypted
+/// outer layer is re-encrypted before returning).
 /// Thread safety: distinct objects safe; one object is not.
 template <class Inner, class Outer, std::size_t Window = 128>
 class double_endpoint {
@@ -170,12 +170,16 @@ public:
     ///    payload, with the inner key, ROC and SEQ;
     /// 2. append the empty OHB 0x00 after the inner tag;
     /// 3. outer AEAD with the full header (extension included) as AAD.
-    /// Errors: those of srtp_aead_transform::protect_rtp, plus no_stream and
-    /// stream_table_full (SSRC table).
+    /// Errors: those of srtp_aead_transform::protect_rtp, plus bad_extension (an extension
+    /// block whose profile is neither RFC 8285 form), no_stream and stream_table_full.
     result<bytes_span> protect_rtp(bytes_view in, bytes_span out) noexcept
     {
         auto h = decode_rtp_header(in);
         if (!h) return h.error();
+        // RFC 8723 §5.1 step 1: header extensions MUST use RFC 8285 (one-byte 0xBEDE or
+        // two-byte 0x100X blocks); the elements inside are the application's.
+        if (h->extension && extension_form(h->extension_profile) == rtp_extension_form::other)
+            return errc::bad_extension;
         const std::size_t hs = h->header_size;
         const std::size_t ps = in.size() - hs;
         if (out.size() < in.size() || out.size() - in.size() < protect_overhead)

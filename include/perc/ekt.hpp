@@ -78,7 +78,8 @@ public:
     /// Announces `master_key` for `ssrc` at time `now_ms`. The first key has Epoch 0; each
     /// later one increments it (RFC 8870 §4.1). The next full_repeats fields are Full. The
     /// caller keeps protecting with the previous key until key_to_use() hands over this one,
-    /// key_overlap_ms later (§4.3.1); the first key is usable at once.
+    /// key_overlap_ms later (§4.3.1; also for the new key that §4.5 requires after a new
+    /// EKTKey); the very first key is usable at once.
     /// Errors: no_key (no EKTKey), bad_key_size (empty or > MaxKeySize), index_exhausted
     /// (Epoch would wrap past 65535).
     errc set_master_key(std::uint32_t ssrc, bytes_view master_key, std::uint64_t now_ms) noexcept
@@ -88,13 +89,13 @@ public:
         if (has_key_) {
             if (epoch_ == 0xFFFF) return errc::index_exhausted;
             ++epoch_;
-            switch_at_ms_ = now_ms + opt_.key_overlap_ms;
-            pending_ = true;
-        } else {
-            switch_at_ms_ = now_ms;
-            pending_ = true;
         }
+        // §4.5: a master key that replaces one in use (also after a new EKTKey) is switched to
+        // "as defined in Section 4.3.1", i.e. after the overlap.
+        switch_at_ms_ = announced_any_ ? now_ms + opt_.key_overlap_ms : now_ms;
+        pending_ = true;
         has_key_ = true;
+        announced_any_ = true;
         ssrc_ = ssrc;
         key_size_ = master_key.size();
         for (std::size_t i = 0; i < key_size_; ++i) key_.data()[i] = master_key[i];
@@ -167,7 +168,8 @@ private:
     secret_bytes<MaxKeySize> key_;
     std::size_t key_size_ = 0;
     std::uint32_t ssrc_ = 0;
-    bool has_key_ = false;
+    bool has_key_ = false;       ///< a master key announced under the current EKTKey
+    bool announced_any_ = false; ///< a master key announced under any EKTKey
     bool pending_ = false;
     bool sent_any_ = false;
     std::uint64_t switch_at_ms_ = 0;
@@ -288,7 +290,8 @@ public:
     /// Errors (the whole packet SHOULD then be discarded): truncated, ekt_bad_length,
     /// auth_failed (step 2: no EKTKey for the SPI, or its ekt_ttl expired — §5.2.2 forbids
     /// using it), key_unwrap_failed (step 3), bad_key_size (step 6: wrong key length),
-    /// stream_table_full, and install's error. Nothing is recorded unless the key installed.
+    /// stream_table_full, and install's error. Nothing is recorded unless the key installed
+    /// (or, for an authenticated field with the accepted Epoch, its ciphertext is cached).
     template <class Install>
     result<ekt_received> process(bytes_view packet, std::uint32_t packet_ssrc,
                                  std::uint64_t now_ms, std::size_t key_size,
@@ -337,6 +340,10 @@ public:
             for (std::size_t i = 0; i < MaxKeys; ++i)
                 if (known->seen[i] && known->spi[i] == f.spi) slot = i;
         if (slot != MaxKeys && f.epoch <= known->epoch[slot]) {
+            // An equal Epoch is the accepted announcement re-encrypted, e.g. for a new ROC
+            // (§4.3.1): cache this authenticated ciphertext too, so that its periodic
+            // repetitions cost a comparison, not an unwrap (§4.3.2, §6).
+            if (f.epoch == known->epoch[slot]) remember(*known, f);
             r.event = ekt_event::stale_epoch;
             return r;
         }
@@ -355,14 +362,19 @@ public:
         known->seen[slot] = true;
         known->spi[slot] = f.spi;
         known->epoch[slot] = f.epoch;
-        known->cached_spi = f.spi;
-        known->cached_size = f.ciphertext.size() <= known->cached.size() ? f.ciphertext.size() : 0;
-        for (std::size_t i = 0; i < known->cached_size; ++i) known->cached[i] = f.ciphertext[i];
+        remember(*known, f);
         r.event = ekt_event::new_key;
         return r;
     }
 
 private:
+    static void remember(ssrc_state& st, const ekt_full_field& f) noexcept
+    {
+        st.cached_spi = f.spi;
+        st.cached_size = f.ciphertext.size() <= st.cached.size() ? f.ciphertext.size() : 0;
+        for (std::size_t i = 0; i < st.cached_size; ++i) st.cached[i] = f.ciphertext[i];
+    }
+
     param_set* find_set(std::uint16_t spi) noexcept
     {
         for (param_set& s : sets_)

@@ -117,170 +117,270 @@ private:
     bool ekt_ = false;
 };
 
+/// A packet an MD has authenticated on its incoming hop (media_distributor::open_rtp): the
+/// outer layer is open in a caller buffer — header ‖ E2E ciphertext ‖ E2E tag ‖ OHB — which
+/// the MD still cannot read (that needs the end-to-end key). Forward it to any number of
+/// links with media_distributor::forward_rtp.
+struct md_opened {
+    bytes_span packet;           ///< header ‖ outer plaintext, in the caller's buffer
+    std::size_t header_size = 0;
+    std::uint32_t ssrc = 0;
+    rtp_mutable_fields wire;     ///< PT, SEQ, M as received
+    ohb received;                ///< the OHB as received
+    std::size_t inner_size = 0;  ///< E2E ciphertext ‖ E2E tag octets
+    bytes_view ekt_tag;          ///< the EKTField as received (views the input), or empty
+};
+
 /// RFC 8723 §5.2 relay between links. Holds no keys itself; a link holds outer keys only.
 /// Every call allocates nothing and throws nothing. On any error other than backend_failure,
-/// the input bytes and both links' state are unchanged and `out` holds no plaintext.
+/// the input bytes and the links' state are unchanged and `out` holds no plaintext.
 /// Thread safety: distinct links safe; concurrent use of one link is not.
 template <class Outer, std::size_t Window = 128>
 class media_distributor {
 public:
     using link_type = md_link<Outer, Window>;
     using stream_type = srtp_stream<Window>;
-    /// Octets `out` needs beyond the incoming packet, plus any header growth: the OHB may
-    /// grow from 1 to 4 octets.
+    /// Octets a relayed packet may grow by besides header changes: the OHB, from 1 to 4.
     static constexpr std::size_t relay_growth = ohb_max_size - 1;
 
-    /// Relays one double-protected RTP packet from `from` to `to`:
-    /// 1. outer-decrypt with the incoming hop key (wire SEQ, that hop's ROC and replay state);
-    /// 2. apply `changes` to PT, SEQ, M and the header extension;
-    /// 3. update the OHB (RFC 8723 §5.2 step 3, see update_ohb());
-    /// 4. outer-encrypt with the outgoing hop key, indexed by the SEQ now on the wire.
-    /// `out` needs (new header size) + (in.size() − old header size) + relay_growth octets,
-    /// and at least in.size() − Outer::tag_size; with EKT, also the EKTField's octets.
-    /// EKT (links initialised with session_options::ekt): the EKTField at the end of `in` is
-    /// split off (RFC 8870 §4.3.2 step 1), the SRTP packet relayed, and the same octets
-    /// appended to the output (the MD neither reads nor changes EKT).
-    /// Errors: truncated, bad_rtp_version, bad_extension, invalid_argument (PT > 127, bad
-    /// extension body), buffer_too_small, buffer_overlap, no_key, no_stream,
-    /// stream_table_full, too_old, replayed, index_exhausted, index_reused (outgoing SEQ
-    /// already used), key_usage_exhausted, auth_failed, ohb_truncated, ohb_reserved_bits,
-    /// ohb_bad_marker, ekt_bad_length, backend_failure.
-    result<relayed> relay_rtp(link_type& from, link_type& to, bytes_view in, bytes_span out,
-                              const relay_changes& changes = {}) noexcept
+    /// RFC 8723 §5.2 step 1: strips the EKTField if `from` uses EKT (RFC 8870 §4.3.2 step 1;
+    /// the MD passes it on unread), then verifies and decrypts the outer layer with the
+    /// incoming hop's key (wire SEQ, that hop's ROC and replay state) into `scratch` — `in`
+    /// itself or a disjoint buffer of at least in.size() octets — and decodes the OHB.
+    /// The incoming hop's state is committed: the packet counts as received.
+    /// Errors: truncated, bad_rtp_version, bad_extension, ekt_bad_length, buffer_too_small,
+    /// buffer_overlap, no_key, no_stream, stream_table_full, too_old, replayed,
+    /// index_exhausted, auth_failed, ohb_truncated (no room for the 16-octet E2E tag,
+    /// RFC 8723 §8), ohb_reserved_bits, ohb_bad_marker, backend_failure. On error the input
+    /// and state are unchanged (a decrypted outer layer is re-encrypted first).
+    result<md_opened> open_rtp(link_type& from, bytes_view in, bytes_span scratch) noexcept
     {
-        if (!from.ekt_ && !to.ekt_) return relay_srtp(from, to, in, out, changes);
-        // RFC 8870 §4.1: the EKTField is outside SRTP. The MD does not process it: strip it,
-        // relay the SRTP packet, append the same octets (RFC 8723 §5.1 step 7 / §5.2).
-        // A link without EKT gets no tag; a packet from such a link gets a ShortEKTField.
         bytes_view srtp = in;
-        std::uint8_t saved[ekt_max_extension_data + 3];
-        std::size_t tag_size = 0;
+        bytes_view tag{};
         if (from.ekt_) {
             auto split = decode_ekt_field(in);
             if (!split) return split.error();
             srtp = split->srtp;
-            tag_size = split->tag.size();
-            for (std::size_t i = 0; i < tag_size; ++i) saved[i] = split->tag[i];
-        } else {
-            saved[0] = ekt_type_short;
-            tag_size = 1;
+            tag = split->tag;
         }
-        if (!to.ekt_) tag_size = 0;
-        if (out.size() < tag_size) return errc::buffer_too_small;
-        auto r = relay_srtp(from, to, srtp, out.first(out.size() - tag_size), changes);
-        if (!r) return r;
-        const std::size_t n = r->packet.size();
-        for (std::size_t i = 0; i < tag_size; ++i) out[n + i] = saved[i];
-        r->packet = out.first(n + tag_size);
-        return r;
+        auto h = decode_rtp_header(srtp);
+        if (!h) return h.error();
+        const std::size_t hs = h->header_size;
+        const std::size_t body = srtp.size() - hs;
+        if (body < Outer::tag_size + 1) return errc::truncated;
+        const std::size_t outer_plain = body - Outer::tag_size;
+        if (scratch.size() < hs + outer_plain) return errc::buffer_too_small;
+        if (!in_place_or_disjoint(in, scratch)) return errc::buffer_overlap;
+        if (!from.rx_.has_key()) return errc::no_key;
+        const std::uint32_t ssrc = h->ssrc;
+        const rtp_mutable_fields wire{h->payload_type, h->seq, h->marker};
+        return from.rx_streams_.apply(ssrc, from.auto_create_, [&](stream_type& rs) -> result<md_opened> {
+            auto oi = rs.rtp_index.estimate(wire.seq);
+            if (!oi) return oi.error();
+            if (errc r = rs.rtp_replay.check(*oi); r != errc::ok) return r;
+            const bytes_view header = srtp.first(hs);
+            const bytes_span p = scratch.subspan(hs, outer_plain);
+            if (errc e = from.rx_.open_rtp(ssrc, *oi, aad_view{header}, srtp.subspan(hs), p);
+                e != errc::ok)
+                return e;
+            auto o = decode_ohb(p);
+            // RFC 8723 §8: an E2E tag (16 octets in both profiles, the size of the outer
+            // tag) must precede the OHB; a shorter packet cannot be valid end to end.
+            const errc bad = !o ? o.error()
+                                : o->rest.size() < Outer::tag_size ? errc::ohb_truncated
+                                                                   : errc::ok;
+            if (bad != errc::ok) {
+                (void)from.rx_.reseal_rtp(ssrc, *oi, aad_view{header}, p, p);
+                return bad;
+            }
+            if (scratch.data() != in.data()) std::memcpy(scratch.data(), srtp.data(), hs);
+            rs.rtp_index.commit(*oi);
+            rs.rtp_replay.commit(*oi);
+            md_opened m;
+            m.packet = scratch.first(hs + outer_plain);
+            m.header_size = hs;
+            m.ssrc = ssrc;
+            m.wire = wire;
+            m.received = o->value;
+            m.inner_size = o->rest.size();
+            m.ekt_tag = tag;
+            return m;
+        });
+    }
+
+    /// RFC 8723 §5.2 steps 2–4 for one outgoing link: applies `changes` to PT, SEQ, M and the
+    /// header extension, updates the OHB (update_ohb), outer-encrypts with `to`'s send key
+    /// indexed by the SEQ now on the wire, and appends the EKTField if `to` uses EKT (the one
+    /// received, or a ShortEKTField if none came). `out` is either disjoint from
+    /// opened.packet — forward the same opened packet to as many links as needed — or starts
+    /// at opened.packet (in place, for the last one; it consumes the opened packet).
+    /// `out` needs (new header) + inner_size + OHB + Outer::tag_size (+ EKT tag) octets.
+    /// Errors: invalid_argument (PT > 127, extension body not a multiple of 4 octets),
+    /// buffer_too_small, buffer_overlap, no_key, key_usage_exhausted, no_stream,
+    /// stream_table_full, index_exhausted, index_reused (that SEQ was already sent on `to`),
+    /// backend_failure. Nothing is written before all checks pass.
+    result<relayed> forward_rtp(const md_opened& opened, link_type& to, bytes_span out,
+                                const relay_changes& changes = {}) noexcept
+    {
+        using action = relay_changes::extension_action;
+        const bytes_view src = opened.packet;
+        const std::size_t hs = opened.header_size;
+        const std::size_t base = rtp_fixed_header_size + 4u * (src[0] & 0x0Fu);
+        const bool in_place = out.data() == src.data();
+        if (!in_place && overlaps(src.data(), src.size(), out.data(), out.size()))
+            return errc::buffer_overlap;
+        const bool has_ext = changes.extension == action::replace ||
+                             (changes.extension == action::keep && (src[0] & 0x10) != 0);
+        if (errc e = check_changes(changes, src, out); e != errc::ok) return e;
+        const std::size_t new_hs = new_header_size(changes, base, hs);
+        const rtp_mutable_fields sent{changes.payload_type.value_or(opened.wire.payload_type),
+                                      changes.seq.value_or(opened.wire.seq),
+                                      changes.marker.value_or(opened.wire.marker)};
+        const ohb next = update_ohb(opened.received, opened.wire, sent);
+        const std::size_t plain = opened.inner_size + next.size();
+        const std::size_t tag_size = !to.ekt_ ? 0 : opened.ekt_tag.empty() ? 1 : opened.ekt_tag.size();
+        const std::size_t total = new_hs + plain + Outer::tag_size;
+        if (out.size() < total + tag_size) return errc::buffer_too_small;
+        if (!to.tx_.has_key()) return errc::no_key;
+        if (to.tx_.srtp_packets_remaining() == 0) return errc::key_usage_exhausted;
+
+        return to.tx_streams_.apply(opened.ssrc, to.auto_create_, [&](stream_type& ts) -> result<relayed> {
+            auto ti = ts.rtp_index.estimate(sent.seq);
+            if (!ti) return ti.error() == errc::index_exhausted ? errc::index_exhausted
+                                                               : errc::index_reused;
+            if (ts.rtp_replay.check(*ti) != errc::ok) return errc::index_reused;
+
+            // The EKT tag may sit where the grown packet goes (in place): keep it aside.
+            std::uint8_t saved[ekt_max_extension_data + 3];
+            for (std::size_t i = 0; i < opened.ekt_tag.size() && tag_size != 0; ++i)
+                saved[i] = opened.ekt_tag[i];
+            if (tag_size == 1 && opened.ekt_tag.empty()) saved[0] = ekt_type_short;
+
+            std::memmove(out.data() + new_hs, src.data() + hs, opened.inner_size);
+            if (!in_place) std::memcpy(out.data(), src.data(), base);
+            out[0] = static_cast<std::uint8_t>((out[0] & ~0x10u) | (has_ext ? 0x10u : 0u));
+            out[1] = static_cast<std::uint8_t>((sent.marker ? 0x80 : 0) | sent.payload_type);
+            store_be16(out.data() + 2, sent.seq);
+            if (changes.extension == action::keep && !in_place && hs > base)
+                std::memcpy(out.data() + base, src.data() + base, hs - base);
+            if (changes.extension == action::replace) {
+                store_be16(out.data() + base, changes.extension_profile);
+                store_be16(out.data() + base + 2,
+                           static_cast<std::uint16_t>(changes.extension_body.size() / 4));
+                if (!changes.extension_body.empty())
+                    std::memcpy(out.data() + base + 4, changes.extension_body.data(),
+                                changes.extension_body.size());
+            }
+            (void)encode_ohb(next, out.subspan(new_hs + opened.inner_size));
+            if (errc e = to.tx_.seal_rtp(opened.ssrc, *ti, aad_view{out.first(new_hs)},
+                                         out.subspan(new_hs, plain),
+                                         out.subspan(new_hs, plain + Outer::tag_size));
+                e != errc::ok)
+                return e;
+            for (std::size_t i = 0; i < tag_size; ++i) out[total + i] = saved[i];
+            ts.rtp_index.commit(*ti);
+            ts.rtp_replay.commit(*ti);
+            relayed r;
+            r.packet = out.first(total + tag_size);
+            r.sent = sent;
+            r.ohb_sent = next;
+            return r;
+        });
+    }
+
+    /// open_rtp then forward_rtp to one link, in `out` (in place if out starts at `in`).
+    /// The outgoing SEQ is checked before anything is decrypted, so a refused relay leaves
+    /// both links and the caller's bytes as they were. `out` needs (new header size) +
+    /// (in.size() − old header size) + relay_growth octets (+1 if `to` uses EKT and `from`
+    /// does not).
+    /// Errors: those of open_rtp and forward_rtp.
+    result<relayed> relay_rtp(link_type& from, link_type& to, bytes_view in, bytes_span out,
+                              const relay_changes& changes = {}) noexcept
+    {
+        auto h = decode_rtp_header(in);
+        if (!h) return h.error();
+        if (!in_place_or_disjoint(in, out)) return errc::buffer_overlap;
+        if (errc e = check_changes(changes, in, out); e != errc::ok) return e;
+        const std::size_t hs = h->header_size;
+        const std::size_t new_hs = new_header_size(changes, h->base_header_size(), hs);
+        const std::size_t need = new_hs + (in.size() - hs) + relay_growth +
+                                 ((to.ekt_ && !from.ekt_) ? 1u : 0u);
+        if (out.size() < need) return errc::buffer_too_small;
+        if (!from.rx_.has_key() || !to.tx_.has_key()) return errc::no_key;
+        if (to.tx_.srtp_packets_remaining() == 0) return errc::key_usage_exhausted;
+        // Incoming checks first, then the outgoing SEQ, all before anything is decrypted.
+        if (stream_type* rs = from.rx_streams_.find(h->ssrc)) {
+            auto oi = rs->rtp_index.estimate(h->seq);
+            if (!oi) return oi.error();
+            if (errc r = rs->rtp_replay.check(*oi); r != errc::ok) return r;
+        }
+        if (stream_type* ts = to.tx_streams_.find(h->ssrc)) {
+            auto ti = ts->rtp_index.estimate(changes.seq.value_or(h->seq));
+            if (!ti) return ti.error() == errc::index_exhausted ? errc::index_exhausted
+                                                               : errc::index_reused;
+            if (ts->rtp_replay.check(*ti) != errc::ok) return errc::index_reused;
+        } else if (!to.auto_create_) {
+            return errc::no_stream;
+        } else if (to.tx_streams_.full()) {
+            return errc::stream_table_full;
+        }
+        auto opened = open_rtp(from, in, out);
+        if (!opened) return opened.error();
+        return forward_rtp(*opened, to, out, changes);
     }
 
 private:
-    result<relayed> relay_srtp(link_type& from, link_type& to, bytes_view in, bytes_span out,
-                               const relay_changes& changes) noexcept
+    static errc check_changes(const relay_changes& changes, bytes_view src, bytes_span out) noexcept
     {
-        using action = relay_changes::extension_action;
-        auto h = decode_rtp_header(in);
-        if (!h) return h.error();
-        const std::size_t hs = h->header_size;
-        const std::size_t base = h->base_header_size();
-        const std::size_t body = in.size() - hs;
-        if (body < Outer::tag_size + 1) return errc::truncated;
-        const std::size_t outer_plain = body - Outer::tag_size;
-
-        const bool has_ext = changes.extension == action::replace ||
-                             (changes.extension == action::keep && h->extension);
-        std::size_t new_hs = hs;
-        if (changes.extension == action::remove) new_hs = base;
-        if (changes.extension == action::replace) {
+        if (changes.payload_type && *changes.payload_type > 0x7F) return errc::invalid_argument;
+        if (changes.extension == relay_changes::extension_action::replace) {
             const std::size_t n = changes.extension_body.size();
             if (n % 4 != 0 || n / 4 > 0xFFFF) return errc::invalid_argument;
             if (overlaps(changes.extension_body.data(), n, out.data(), out.size()) ||
-                overlaps(changes.extension_body.data(), n, in.data(), in.size()))
+                overlaps(changes.extension_body.data(), n, src.data(), src.size()))
                 return errc::buffer_overlap;
-            new_hs = base + 4 + n;
         }
-        if (changes.payload_type && *changes.payload_type > 0x7F) return errc::invalid_argument;
-        const std::size_t need = new_hs + outer_plain + relay_growth + Outer::tag_size;
-        if (out.size() < need || out.size() < hs + outer_plain) return errc::buffer_too_small;
-        if (!in_place_or_disjoint(in, out)) return errc::buffer_overlap;
+        return errc::ok;
+    }
+
+    static std::size_t new_header_size(const relay_changes& changes, std::size_t base,
+                                       std::size_t hs) noexcept
+    {
+        switch (changes.extension) {
+        case relay_changes::extension_action::keep: return hs;
+        case relay_changes::extension_action::remove: return base;
+        case relay_changes::extension_action::replace:
+            return base + 4 + changes.extension_body.size();
+        }
+        return hs;
+    }
+
+public:
+    /// RFC 8723 §7: relays a repair-mode packet (RTX, FEC: outer layer only, no OHB) —
+    /// decrypt with the incoming hop key, re-encrypt with the outgoing one; the MD cannot
+    /// change its header. The outgoing index is checked before decrypting.
+    /// Errors: those of unprotect_rtp and protect_rtp, no_stream, stream_table_full.
+    result<bytes_span> relay_repair_rtp(link_type& from, link_type& to, bytes_view in,
+                                        bytes_span out) noexcept
+    {
+        auto h = decode_rtp_header(in);
+        if (!h) return h.error();
+        if (out.size() < in.size()) return errc::buffer_too_small;
         if (!from.rx_.has_key() || !to.tx_.has_key()) return errc::no_key;
         if (to.tx_.srtp_packets_remaining() == 0) return errc::key_usage_exhausted;
-
-        const std::uint32_t ssrc = h->ssrc;
-        const rtp_mutable_fields wire{h->payload_type, h->seq, h->marker};
-        const rtp_mutable_fields sent{changes.payload_type.value_or(wire.payload_type),
-                                      changes.seq.value_or(wire.seq),
-                                      changes.marker.value_or(wire.marker)};
-        const bool in_place = out.data() == in.data();
-
-        return from.rx_streams_.apply(ssrc, from.auto_create_, [&](stream_type& rs) {
-            return to.tx_streams_.apply(ssrc, to.auto_create_, [&](stream_type& ts) -> result<relayed> {
-                auto oi = rs.rtp_index.estimate(wire.seq);
-                if (!oi) return oi.error();
-                if (errc r = rs.rtp_replay.check(*oi); r != errc::ok) return r;
-                auto ti = ts.rtp_index.estimate(sent.seq);
-                if (!ti) return ti.error() == errc::index_exhausted ? errc::index_exhausted
-                                                                   : errc::index_reused;
-                if (ts.rtp_replay.check(*ti) != errc::ok) return errc::index_reused;
-
-                // Decrypt where the payload will end up, or in place and move it afterwards.
-                const std::size_t at = in_place ? hs : new_hs;
-                const bytes_span p = out.subspan(at, outer_plain);
-                const bytes_view header = in.first(hs);
-                if (errc e = from.rx_.open_rtp(ssrc, *oi, aad_view{header}, in.subspan(hs), p);
-                    e != errc::ok)
-                    return e;
-                auto o = decode_ohb(p);
-                // RFC 8723 §8: an E2E tag (16 octets in both profiles, the size of the outer
-                // tag) must precede the OHB; a shorter packet cannot be valid end to end.
-                const errc bad = !o ? o.error()
-                                    : o->rest.size() < Outer::tag_size ? errc::ohb_truncated
-                                                                       : errc::ok;
-                if (bad != errc::ok) {
-                    (void)from.rx_.reseal_rtp(ssrc, *oi, aad_view{header}, p, p);
-                    return bad;
-                }
-                const ohb next = update_ohb(o->value, wire, sent);
-                const std::size_t inner_part = o->rest.size();
-
-                // Everything is checked; build the outgoing packet.
-                if (at != new_hs) std::memmove(out.data() + new_hs, out.data() + at, inner_part);
-                if (!in_place) std::memcpy(out.data(), in.data(), base);
-                out[0] = static_cast<std::uint8_t>((out[0] & ~0x10u) | (has_ext ? 0x10u : 0u));
-                out[1] = static_cast<std::uint8_t>((sent.marker ? 0x80 : 0) | sent.payload_type);
-                store_be16(out.data() + 2, sent.seq);
-                if (changes.extension == action::keep && !in_place && hs > base)
-                    std::memcpy(out.data() + base, in.data() + base, hs - base);
-                if (changes.extension == action::replace) {
-                    store_be16(out.data() + base, changes.extension_profile);
-                    store_be16(out.data() + base + 2,
-                               static_cast<std::uint16_t>(changes.extension_body.size() / 4));
-                    if (!changes.extension_body.empty())
-                        std::memcpy(out.data() + base + 4, changes.extension_body.data(),
-                                    changes.extension_body.size());
-                }
-                const std::size_t written = encode_ohb(next, out.subspan(new_hs + inner_part));
-                const std::size_t plain = inner_part + written;
-                if (errc e = to.tx_.seal_rtp(ssrc, *ti, aad_view{out.first(new_hs)},
-                                             out.subspan(new_hs, plain),
-                                             out.subspan(new_hs, plain + Outer::tag_size));
-                    e != errc::ok)
-                    return e;
-                rs.rtp_index.commit(*oi);
-                rs.rtp_replay.commit(*oi);
-                ts.rtp_index.commit(*ti);
-                ts.rtp_replay.commit(*ti);
-                relayed r;
-                r.packet = out.first(new_hs + plain + Outer::tag_size);
-                r.sent = sent;
-                r.ohb_sent = next;
-                return r;
+        return from.rx_streams_.apply(h->ssrc, from.auto_create_, [&](stream_type& rs) {
+            return to.tx_streams_.apply(h->ssrc, to.auto_create_, [&](stream_type& ts) -> result<bytes_span> {
+                auto ti = ts.rtp_index.estimate(h->seq);
+                if (!ti || ts.rtp_replay.check(*ti) != errc::ok)
+                    return ti.error() == errc::index_exhausted ? errc::index_exhausted
+                                                               : errc::index_reused;
+                auto plain = from.rx_.unprotect_rtp(rs, in, out);
+                if (!plain) return plain.error();
+                return to.tx_.protect_rtp(ts, *plain, out);
             });
         });
     }
 
-public:
     /// RFC 8723 §6: relays an SRTCP packet (outer keys only): verify/decrypt with the
     /// incoming hop key, protect with the outgoing one (next SRTCP index of `to`).
     /// `out` needs in.size() octets. The outgoing index and key budget are checked before

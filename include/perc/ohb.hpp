@@ -123,20 +123,25 @@ constexpr rtp_mutable_fields original_fields(const rtp_mutable_fields& wire, con
 }
 
 /// RFC 8723 §5.2 step 3: the OHB to send after changing the header from `wire` to `sent`,
-/// given the OHB received with `wire`.
-///  - a field changed and not yet recorded: its original value MUST be added;
-///  - a recorded field is never overwritten (with several MDs the first one's record stays);
-///  - a field restored to its original value SHOULD be removed (we remove it).
-/// All three follow from one rule: record the original value exactly when the value sent
-/// differs from it.
+/// given the OHB received with `wire`. Per field:
+///  - not changed by this MD (sent == wire): its record, if any, is kept as received
+///    ("otherwise the OHB MUST NOT be modified");
+///  - changed and not yet recorded: the original value MUST be added;
+///  - a recorded value is never overwritten (with several MDs the first one's record stays);
+///  - changed back to its original value: the record SHOULD be removed (we remove it).
 constexpr ohb update_ohb(const ohb& received, const rtp_mutable_fields& wire,
                          const rtp_mutable_fields& sent) noexcept
 {
     const rtp_mutable_fields orig = original_fields(wire, received);
-    ohb o;
-    if (sent.payload_type != orig.payload_type) o.payload_type = orig.payload_type;
-    if (sent.seq != orig.seq) o.seq = orig.seq;
-    if (sent.marker != orig.marker) o.marker = orig.marker;
+    ohb o = received;
+    if (sent.payload_type != wire.payload_type)
+        o.payload_type = sent.payload_type != orig.payload_type
+                             ? std::optional<std::uint8_t>{orig.payload_type}
+                             : std::nullopt;
+    if (sent.seq != wire.seq)
+        o.seq = sent.seq != orig.seq ? std::optional<std::uint16_t>{orig.seq} : std::nullopt;
+    if (sent.marker != wire.marker)
+        o.marker = sent.marker != orig.marker ? std::optional<bool>{orig.marker} : std::nullopt;
     return o;
 }
 

@@ -100,13 +100,19 @@ public:
     }
     std::uint64_t srtp_packets_protected() const noexcept { return srtp_packets_; }
     std::uint64_t srtcp_packets_protected() const noexcept { return srtcp_packets_; }
+    /// RFC 3711 §9.2: SRTP and SRTCP share the master key, so when either limit is reached
+    /// the key is done for both ("whichever occurs first").
+    bool key_exhausted() const noexcept
+    {
+        return srtp_packets_ >= srtp_limit_ || srtcp_packets_ >= srtcp_limit_;
+    }
     std::uint64_t srtp_packets_remaining() const noexcept
     {
-        return srtp_packets_ < srtp_limit_ ? srtp_limit_ - srtp_packets_ : 0;
+        return key_exhausted() ? 0 : srtp_limit_ - srtp_packets_;
     }
     std::uint64_t srtcp_packets_remaining() const noexcept
     {
-        return srtcp_packets_ < srtcp_limit_ ? srtcp_limit_ - srtcp_packets_ : 0;
+        return key_exhausted() ? 0 : srtcp_limit_ - srtcp_packets_;
     }
 
     // ---------------------------------------------------------------- SRTP (RFC 7714 §8)
@@ -128,7 +134,7 @@ public:
             return errc::buffer_too_small;
         if (!in_place_or_disjoint(in, out)) return errc::buffer_overlap;
         if (!has_key()) return errc::no_key;
-        if (srtp_packets_ >= srtp_limit_) return errc::key_usage_exhausted;
+        if (key_exhausted()) return errc::key_usage_exhausted;
         auto index = stream.rtp_index.estimate(h->seq);
         if (!index) return index.error() == errc::index_exhausted ? errc::index_exhausted
                                                                   : errc::index_reused;
@@ -187,7 +193,7 @@ public:
     {
         if (out.size() != plaintext.size() + tag_size) return errc::buffer_too_small;
         if (!in_place_or_disjoint(plaintext, out)) return errc::buffer_overlap;
-        if (srtp_packets_ >= srtp_limit_) return errc::key_usage_exhausted;
+        if (key_exhausted()) return errc::key_usage_exhausted;
         const aead_nonce n = srtp_aead_nonce(rtp_salt_.span(), ssrc, index_roc(index),
                                              index_seq(index));
         const std::size_t ps = plaintext.size();
@@ -251,7 +257,7 @@ public:
             return errc::buffer_too_small;
         if (!in_place_or_disjoint(in, out)) return errc::buffer_overlap;
         if (!has_key()) return errc::no_key;
-        if (srtcp_packets_ >= srtcp_limit_) return errc::key_usage_exhausted;
+        if (key_exhausted()) return errc::key_usage_exhausted;
         const std::uint32_t index = stream.srtcp_next_index;
         if (index > 0x7FFFFFFFu) return errc::index_exhausted;
 

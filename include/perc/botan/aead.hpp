@@ -29,7 +29,7 @@ namespace perc::botan {
 /// allocation per packet) and, on a bad tag, throws after leaving unverified plaintext in the
 /// buffer. Here open() computes GHASH over the ciphertext first, compares tags in constant
 /// time, and only then runs the counter mode — the input is never touched on failure and a
-/// forged packet costs one GHASH, not an exception. The price is that this uses Botan 2's
+/// forged packet costs one GHASH and the first batch of AES blocks, not an exception. The price is that this uses Botan 2's
 /// public GHASH class, which Botan 3 makes internal (a Botan 3 adapter would decrypt into
 /// scratch and wipe it on failure).
 ///
@@ -44,6 +44,9 @@ public:
     static constexpr std::size_t key_size = Suite::key_size;
     static constexpr std::size_t nonce_size = 12;
     static constexpr std::size_t tag_size = 16;
+    /// RFC 7714 §10 / SP 800-38D: at most 2^36 − 32 plaintext octets per invocation (the
+    /// 32-bit block counter must not wrap).
+    static constexpr std::uint64_t max_plaintext_size = (std::uint64_t{1} << 36) - 32;
 
     aead_gcm() noexcept = default;
     aead_gcm(aead_gcm&&) noexcept = default;
@@ -85,7 +88,7 @@ public:
               bytes_span out, std::span<std::uint8_t, tag_size> tag) noexcept
     {
         if (!aes_) return errc::no_key;
-        if (out.size() != in.size()) return errc::invalid_argument;
+        if (out.size() != in.size() || in.size() > max_plaintext_size) return errc::invalid_argument;
         if (!in_place_or_disjoint(in, out)) return errc::buffer_overlap;
         try {
             std::uint8_t ks[16 * batch_blocks];
@@ -113,7 +116,7 @@ public:
               std::span<const std::uint8_t, tag_size> tag, bytes_span out) noexcept
     {
         if (!aes_) return errc::no_key;
-        if (out.size() != in.size()) return errc::invalid_argument;
+        if (out.size() != in.size() || in.size() > max_plaintext_size) return errc::invalid_argument;
         if (!in_place_or_disjoint(in, out)) return errc::buffer_overlap;
         try {
             std::uint8_t ks[16 * batch_blocks];
