@@ -359,6 +359,19 @@ int protect_with_ekt(const options& o, bool protect, const bytes& key, const byt
     return status;
 }
 
+// The --profile option, by RFC name or short name.
+bool require_profile(const options& o, const perc::profile_info*& info, std::string& err)
+{
+    const auto prof = o.values.find("--profile");
+    if (prof == o.values.end()) {
+        err = "missing --profile";
+        return false;
+    }
+    info = perc::find_profile(prof->second);
+    if (info == nullptr) err = "unknown profile " + prof->second;
+    return info != nullptr;
+}
+
 int run_protect(int argc, char** argv, bool protect)
 {
     options o;
@@ -370,10 +383,8 @@ int run_protect(int argc, char** argv, bool protect)
         std::cout << protect_help;
         return 0;
     }
-    const auto prof = o.values.find("--profile");
-    if (prof == o.values.end()) return usage_error("missing --profile", protect_help);
-    const perc::profile_info* info = perc::find_profile(prof->second);
-    if (!info) return usage_error("unknown profile " + prof->second, protect_help);
+    const perc::profile_info* info = nullptr;
+    if (!require_profile(o, info, err)) return usage_error(err, protect_help);
     bytes key, salt;
     if (!require_hex(o, "--key", info->master_key_size, key, err) ||
         !require_hex(o, "--salt", info->master_salt_size, salt, err))
@@ -406,7 +417,7 @@ int run_protect(int argc, char** argv, bool protect)
                 o, protect, key, salt, ekt_key, spi, r);
         }
         if (ekt_key.size() != 32)
-            return usage_error("--ekt-key must be 32 octets with " + prof->second +
+            return usage_error("--ekt-key must be 32 octets with " + std::string(info->cli_name) +
                                    ": the EKT key must be at least as long as the SRTP key "
                                    "(RFC 8870 §6)",
                                protect_help);
@@ -531,10 +542,8 @@ int run_relay(int argc, char** argv)
         std::cout << relay_help;
         return 0;
     }
-    const auto prof = o.values.find("--profile");
-    if (prof == o.values.end()) return usage_error("missing --profile", relay_help);
-    const perc::profile_info* info = perc::find_profile(prof->second);
-    if (!info) return usage_error("unknown profile " + prof->second, relay_help);
+    const perc::profile_info* info = nullptr;
+    if (!require_profile(o, info, err)) return usage_error(err, relay_help);
     if (!info->is_double)
         return usage_error("relay needs a double profile (a Media Distributor rewrites the OHB)",
                            relay_help);
