@@ -450,7 +450,8 @@ double report(context& ctx, const plan& p, const row& r, const measurement& m)
             print_table_header();
             ctx.header_printed = true;
         }
-        std::printf("%-20s %-10s %5zu | %9s %8s %6s %6s %6s | %9s %6s %6s | %9s %6s %6s | %6s %8s %8s\n",
+        std::printf("%-20s %-10s %5zu | %9s %8s %6s %6s %6s | %9s %6s %6s | %9s %6s %6s | "
+                    "%6s %8s %8s\n",
                     r.name, r.suite, r.payload, fmt("%.1f", ns[ours]).c_str(),
                     fmt("%.3f", 1e3 / ns[ours]).c_str(), fmt("%.2f", cpb[ours]).c_str(),
                     fmt("%.1f", spread).c_str(), fmt("%.2f", allocs[ours]).c_str(),
@@ -1403,7 +1404,8 @@ double case_md_relay(context& ctx, const plan& p, double_fixture<Suite>& f, pack
                          [&] {
                              std::size_t good = 0;
                              // in: header ‖ inner ct ‖ inner tag ‖ OHB(1) ‖ outer tag
-                             const std::size_t inner_part = work.size - rtp_header_size - 1 - tag_size;
+                             const std::size_t inner_part =
+                                 work.size - rtp_header_size - 1 - tag_size;
                              for (std::size_t i = 0; i < p.batch; ++i) {
                                  std::uint8_t* d = work.slot(i).data();
                                  const errc e1 = raw_open(in_hop, f.outer_nonce[first + i], d,

@@ -9,6 +9,7 @@
 #include <perc/botan/double.hpp>
 #include <perc/srtp_session.hpp>
 
+#include "backend.hpp"
 #include "test_util.hpp"
 
 #include <doctest/doctest.h>
@@ -36,17 +37,17 @@ std::string name(errc e)
 constexpr std::size_t tag_size = 16;
 
 // RFC 8723 §8: inner tag 16 + empty OHB 1 + outer tag 16 on protect; up to 16 + 4 + 16.
-static_assert(perc::botan::double_aes_128_gcm::protect_overhead == 33);
-static_assert(perc::botan::double_aes_256_gcm::protect_overhead == 33);
-static_assert(perc::botan::double_aes_128_gcm::max_overhead == 36);
-static_assert(perc::botan::double_aes_256_gcm::max_overhead == 36);
-static_assert(perc::botan::double_aes_128_gcm::repair_overhead == 16); // §7: outer tag only
-static_assert(perc::botan::double_aes_128_gcm::srtcp_overhead == 20);  // RFC 7714 §9.2
+static_assert(perc_test::backend::double_aes_128_gcm::protect_overhead == 33);
+static_assert(perc_test::backend::double_aes_256_gcm::protect_overhead == 33);
+static_assert(perc_test::backend::double_aes_128_gcm::max_overhead == 36);
+static_assert(perc_test::backend::double_aes_256_gcm::max_overhead == 36);
+static_assert(perc_test::backend::double_aes_128_gcm::repair_overhead == 16); // §7: outer tag only
+static_assert(perc_test::backend::double_aes_128_gcm::srtcp_overhead == 20);  // RFC 7714 §9.2
 // RFC 8723 §10.1: 2 x 128-bit / 2 x 256-bit keys, 2 x 96-bit salts.
-static_assert(perc::botan::double_aes_128_gcm::master_key_size == 32);
-static_assert(perc::botan::double_aes_256_gcm::master_key_size == 64);
-static_assert(perc::botan::double_aes_128_gcm::master_salt_size == 24);
-static_assert(perc::botan::double_aes_256_gcm::master_salt_size == 24);
+static_assert(perc_test::backend::double_aes_128_gcm::master_key_size == 32);
+static_assert(perc_test::backend::double_aes_256_gcm::master_key_size == 64);
+static_assert(perc_test::backend::double_aes_128_gcm::master_salt_size == 24);
+static_assert(perc_test::backend::double_aes_256_gcm::master_salt_size == 24);
 
 // Double master key and salt with their halves (RFC 8723 §3: first half inner, second outer).
 struct double_keys {
@@ -115,7 +116,8 @@ bool contains(const bytes& hay, const bytes& needle)
 
 constexpr std::uint32_t ssrc_a = 0x0a0b0c0d;
 
-#define DOUBLE_PROFILES perc::botan::double_aes_128_gcm, perc::botan::double_aes_256_gcm
+#define DOUBLE_PROFILES                                                                            \
+    perc_test::backend::double_aes_128_gcm, perc_test::backend::double_aes_256_gcm
 
 } // namespace
 

@@ -16,6 +16,7 @@
 //     hops, and libsrtp2 finds the expected OHB at the end of its outer plaintext.
 #include <perc/botan/double.hpp>
 
+#include "backend.hpp"
 #include "test_util.hpp"
 
 #include <doctest/doctest.h>
@@ -40,16 +41,16 @@ namespace {
 
 // RFC 8723 §10.1: both profiles have a 24-octet double salt; the double key is 2 × 16 or 2 × 32.
 struct profile_128 {
-    using endpoint = perc::botan::double_aes_128_gcm;
-    using distributor = perc::botan::media_distributor_aes_128_gcm;
+    using endpoint = perc_test::backend::double_aes_128_gcm;
+    using distributor = perc_test::backend::media_distributor_aes_128_gcm;
     static constexpr std::size_t half_key = 16;
     static constexpr char name[] = "DOUBLE_AEAD_AES_128_GCM_AEAD_AES_128_GCM";
     static void set_policy(srtp_crypto_policy_t* p) { srtp_crypto_policy_set_aes_gcm_128_16_auth(p); }
 };
 
 struct profile_256 {
-    using endpoint = perc::botan::double_aes_256_gcm;
-    using distributor = perc::botan::media_distributor_aes_256_gcm;
+    using endpoint = perc_test::backend::double_aes_256_gcm;
+    using distributor = perc_test::backend::media_distributor_aes_256_gcm;
     static constexpr std::size_t half_key = 32;
     static constexpr char name[] = "DOUBLE_AEAD_AES_256_GCM_AEAD_AES_256_GCM";
     static void set_policy(srtp_crypto_policy_t* p) { srtp_crypto_policy_set_aes_gcm_256_16_auth(p); }

@@ -15,6 +15,7 @@
 #include <perc/botan/double.hpp>
 #include <perc/media_distributor.hpp>
 
+#include "backend.hpp"
 #include "test_util.hpp"
 
 #include <doctest/doctest.h>
@@ -426,7 +427,8 @@ void check_md(fixture<E>& f, const bytes& wire, errc want, bool in_place, counts
     ++n.rejected;
 }
 
-#define DOUBLE_PROFILES perc::botan::double_aes_128_gcm, perc::botan::double_aes_256_gcm
+#define DOUBLE_PROFILES                                                                            \
+    perc_test::backend::double_aes_128_gcm, perc_test::backend::double_aes_256_gcm
 
 } // namespace
 

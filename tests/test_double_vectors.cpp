@@ -4,6 +4,7 @@
 // (Python `cryptography`), not with this library.
 #include <perc/botan/double.hpp>
 
+#include "backend.hpp"
 #include "test_util.hpp"
 
 #include <doctest/doctest.h>
@@ -128,10 +129,10 @@ TEST_CASE("RFC 8723 §5.2 + RFC 8870 §4.1: the MD passes the FullEKTField (rfc8
     const bytes outer_salt(c.salt.begin() + 12, c.salt.end());
     perc::session_options opt;
     opt.ekt = true;
-    perc::botan::media_distributor_aes_128_gcm::link_type from, to;
+    perc_test::backend::media_distributor_aes_128_gcm::link_type from, to;
     REQUIRE(from.init(outer_key, outer_salt, bytes(16, 0x11), c.md_salt, opt) == perc::errc::ok);
     REQUIRE(to.init(bytes(16, 0x22), c.md_salt, c.md_key, c.md_salt, opt) == perc::errc::ok);
-    perc::botan::media_distributor_aes_128_gcm md;
+    perc_test::backend::media_distributor_aes_128_gcm md;
     perc::relay_changes ch;
     ch.marker = true;
     ch.payload_type = 100;
@@ -146,7 +147,7 @@ TEST_CASE("RFC 8723 §5.2 + RFC 8870 §4.1: the MD passes the FullEKTField (rfc8
     CHECK(to_hex(r->packet) == to_hex(expected));
 
     // A ShortEKTField passes too; a bad EKT length is rejected before any crypto.
-    perc::botan::media_distributor_aes_128_gcm::link_type from2, to2;
+    perc_test::backend::media_distributor_aes_128_gcm::link_type from2, to2;
     REQUIRE(from2.init(outer_key, outer_salt, bytes(16, 0x11), c.md_salt, opt) == perc::errc::ok);
     REQUIRE(to2.init(bytes(16, 0x22), c.md_salt, c.md_key, c.md_salt, opt) == perc::errc::ok);
     bytes bad = c.d1_wire;
@@ -167,10 +168,12 @@ TEST_CASE("RFC 8723 §5.2 + RFC 8870 §4.1: the MD passes the FullEKTField (rfc8
 
 TEST_CASE("RFC 8723 §5.1-§5.3 vectors (digest §12.1): DOUBLE_AEAD_AES_128_GCM_AEAD_AES_128_GCM")
 {
-    run<perc::botan::double_aes_128_gcm, perc::botan::media_distributor_aes_128_gcm>(case_128());
+    run<perc_test::backend::double_aes_128_gcm, perc_test::backend::media_distributor_aes_128_gcm>(
+        case_128());
 }
 
 TEST_CASE("RFC 8723 §5.1-§5.3 vectors (digest §12.2): DOUBLE_AEAD_AES_256_GCM_AEAD_AES_256_GCM")
 {
-    run<perc::botan::double_aes_256_gcm, perc::botan::media_distributor_aes_256_gcm>(case_256());
+    run<perc_test::backend::double_aes_256_gcm, perc_test::backend::media_distributor_aes_256_gcm>(
+        case_256());
 }

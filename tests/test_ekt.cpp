@@ -579,7 +579,12 @@ TEST_CASE_TEMPLATE(
     CHECK(name(s.set_ekt_key({spi_a, short_key, m.ekt_salt, 0}, 0)) == "bad_key_size");
     CHECK(name(s.set_ekt_key({spi_a, long_key, m.ekt_salt, 0}, 0)) == "bad_key_size");
     CHECK(name(s.set_ekt_key({spi_a, m.ekt_key, bytes_view{}, 0}, 0)) == "bad_salt_size");
-    CHECK(name(s.set_ekt_key({spi_a, m.ekt_key, pattern(33, 1), 0}, 0)) == "bad_salt_size");
+    // RFC 8870 §5.2.2: srtp_master_salt<1..256>; longer than SRTP needs is allowed and the
+    // first octets are used (§4.3.2 step 4), as the receiver does.
+    CHECK(name(s.set_ekt_key({spi_a, m.ekt_key, pattern(257, 1), 0}, 0)) == "bad_salt_size");
+    REQUIRE(s.set_ekt_key({spi_a, m.ekt_key, pattern(256, 1), 0}, 0) == errc::ok);
+    const bytes long_salt = pattern(256, 1);
+    CHECK(to_hex(s.master_salt()) == to_hex(bytes_view{long_salt}.first(32)));
     REQUIRE(s.set_ekt_key({spi_a, m.ekt_key, pattern(32, 1), 0}, 0) == errc::ok);
     CHECK(name(s.set_master_key(ssrc_a, bytes_view{}, 0)) == "bad_key_size");
     CHECK(name(s.set_master_key(ssrc_a, pattern(P::key_size + 1, 1), 0)) == "bad_key_size");

@@ -8,6 +8,7 @@
 #include <perc/rtp_index.hpp>
 #include <perc/srtp_session.hpp>
 
+#include "backend.hpp"
 #include "test_util.hpp"
 
 #include <doctest/doctest.h>
@@ -29,7 +30,7 @@ namespace {
 // ------------------------------------------------------------------------------ suites
 
 struct suite_128 {
-    using transform = perc::botan::srtp_aes_128_gcm;
+    using transform = perc_test::backend::srtp_aes_128_gcm;
     static constexpr char name[] = "AEAD_AES_128_GCM";
     static void set_policy(srtp_crypto_policy_t* p)
     {
@@ -38,7 +39,7 @@ struct suite_128 {
 };
 
 struct suite_256 {
-    using transform = perc::botan::srtp_aes_256_gcm;
+    using transform = perc_test::backend::srtp_aes_256_gcm;
     static constexpr char name[] = "AEAD_AES_256_GCM";
     static void set_policy(srtp_crypto_policy_t* p)
     {

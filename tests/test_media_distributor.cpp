@@ -10,6 +10,7 @@
 #include <perc/botan/double.hpp>
 #include <perc/srtp_session.hpp>
 
+#include "backend.hpp"
 #include "test_util.hpp"
 
 #include <doctest/doctest.h>
@@ -306,7 +307,8 @@ rtp_spec d1_spec()
     return s;
 }
 
-#define DOUBLE_PROFILES perc::botan::double_aes_128_gcm, perc::botan::double_aes_256_gcm
+#define DOUBLE_PROFILES                                                                            \
+    perc_test::backend::double_aes_128_gcm, perc_test::backend::double_aes_256_gcm
 
 } // namespace
 
@@ -775,7 +777,7 @@ TEST_CASE_TEMPLATE("RFC 8723 §9: a tampering MD re-encrypts validly but the inn
 
 TEST_CASE_TEMPLATE("RFC 8723 §5.2: an SFU opens a packet once and forwards it to several receivers, "
                    "each with its own hop key, SEQ and rewrites",
-                   T, perc::botan::srtp_aes_128_gcm, perc::botan::srtp_aes_256_gcm)
+                   T, perc_test::backend::srtp_aes_128_gcm, perc_test::backend::srtp_aes_256_gcm)
 {
     using endpoint = perc::double_endpoint<T, T>;
     using md_type = perc::media_distributor<T>;

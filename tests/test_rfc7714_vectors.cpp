@@ -2,6 +2,7 @@
 // Vectors from ../shared/spec/rfc7714-aes-gcm-srtp.md §11 (verified against the RFC).
 #include <perc/botan/srtp.hpp>
 
+#include "backend.hpp"
 #include "test_util.hpp"
 
 #include <doctest/doctest.h>
@@ -97,17 +98,17 @@ void check_vectors(const bytes& key, const bytes& srtp, const bytes& srtcp, cons
 
 TEST_CASE("RFC 7714 §16.1/§17.1/§17.3: AEAD_AES_128_GCM known answers")
 {
-    check_vectors<perc::botan::srtp_aes_128_gcm>(key128, srtp128, srtcp128, srtcp128_e0);
+    check_vectors<perc_test::backend::srtp_aes_128_gcm>(key128, srtp128, srtcp128, srtcp128_e0);
 }
 
 TEST_CASE("RFC 7714 §16.2/§17.2/§17.4: AEAD_AES_256_GCM known answers")
 {
-    check_vectors<perc::botan::srtp_aes_256_gcm>(key256, srtp256, srtcp256, srtcp256_e0);
+    check_vectors<perc_test::backend::srtp_aes_256_gcm>(key256, srtp256, srtcp256, srtcp256_e0);
 }
 
 TEST_CASE("RFC 7714 §16.1.2: a flipped tag bit is rejected and the packet is left intact")
 {
-    auto t = keyed<perc::botan::srtp_aes_128_gcm>(key128);
+    auto t = keyed<perc_test::backend::srtp_aes_128_gcm>(key128);
     perc::srtp_stream<> rx;
     bytes buf = srtp128;
     buf.back() ^= 1;

@@ -6,6 +6,7 @@
 
 #include <perc/botan/srtp.hpp>
 
+#include "backend.hpp"
 #include "test_util.hpp"
 
 #include <doctest/doctest.h>
@@ -642,13 +643,13 @@ void run_rtcp_scenario(bool encrypt, std::uint32_t first, std::uint32_t count, s
 
 TEST_CASE_TEMPLATE("RFC 7714 §8.2, RFC 3711 §3.3: SRTP truncations and bit flips give the exact "
                    "errc and change nothing",
-                   T, perc::botan::srtp_aes_128_gcm, perc::botan::srtp_aes_256_gcm)
+                   T, perc_test::backend::srtp_aes_128_gcm, perc_test::backend::srtp_aes_256_gcm)
 {
     for (const rtp_scenario& sc : rtp_scenarios()) run_rtp_scenario<T>(sc);
 }
 
 TEST_CASE_TEMPLATE("RFC 7714 §16: the RFC's own SRTP packet, truncated and bit-flipped", T,
-                   perc::botan::srtp_aes_128_gcm, perc::botan::srtp_aes_256_gcm)
+                   perc_test::backend::srtp_aes_128_gcm, perc_test::backend::srtp_aes_256_gcm)
 {
     T t = keyed_rfc<T>();
     stream rx;
@@ -659,7 +660,7 @@ TEST_CASE_TEMPLATE("RFC 7714 §16: the RFC's own SRTP packet, truncated and bit-
 
 TEST_CASE_TEMPLATE("RFC 7714 §9.2 (E = 1): SRTCP truncations and bit flips give the exact errc "
                    "and change nothing",
-                   T, perc::botan::srtp_aes_128_gcm, perc::botan::srtp_aes_256_gcm)
+                   T, perc_test::backend::srtp_aes_128_gcm, perc_test::backend::srtp_aes_256_gcm)
 {
     // Indices 0..139 sent, every i % 4 == 1 and 137 missing; 137 = 0b10001001: index-bit flips
     // give 136 (received: replayed), 129 (missing: auth_failed), 9 (left of window: too_old).
@@ -669,7 +670,7 @@ TEST_CASE_TEMPLATE("RFC 7714 §9.2 (E = 1): SRTCP truncations and bit flips give
 
 TEST_CASE_TEMPLATE("RFC 7714 §9.3 (E = 0): SRTCP truncations and bit flips give the exact errc "
                    "and change nothing",
-                   T, perc::botan::srtp_aes_128_gcm, perc::botan::srtp_aes_256_gcm)
+                   T, perc_test::backend::srtp_aes_128_gcm, perc_test::backend::srtp_aes_256_gcm)
 {
     run_rtcp_scenario<T>(false, 0x5d0, 140, 137,
                          {errc::auth_failed, errc::bad_rtp_version, errc::replayed, errc::too_old});
@@ -677,7 +678,7 @@ TEST_CASE_TEMPLATE("RFC 7714 §9.3 (E = 0): SRTCP truncations and bit flips give
 
 TEST_CASE_TEMPLATE("RFC 7714 §17: the RFC's own SRTCP packets (E = 1 and E = 0), truncated and "
                    "bit-flipped",
-                   T, perc::botan::srtp_aes_128_gcm, perc::botan::srtp_aes_256_gcm)
+                   T, perc_test::backend::srtp_aes_128_gcm, perc_test::backend::srtp_aes_256_gcm)
 {
     T t = keyed_rfc<T>();
     for (bool encrypted : {true, false}) {
@@ -689,7 +690,7 @@ TEST_CASE_TEMPLATE("RFC 7714 §17: the RFC's own SRTCP packets (E = 1 and E = 0)
 }
 
 TEST_CASE_TEMPLATE("RFC 3711 §3.3.2: SRTP replays and packets left of the window", T,
-                   perc::botan::srtp_aes_128_gcm, perc::botan::srtp_aes_256_gcm)
+                   perc_test::backend::srtp_aes_128_gcm, perc_test::backend::srtp_aes_256_gcm)
 {
     T t = keyed_master<T>();
     stream tx, rx;
@@ -738,7 +739,7 @@ TEST_CASE_TEMPLATE("RFC 3711 §3.3.2: SRTP replays and packets left of the windo
 }
 
 TEST_CASE_TEMPLATE("RFC 3711 §3.4, §3.3.2: SRTCP replays and indices left of the window", T,
-                   perc::botan::srtp_aes_128_gcm, perc::botan::srtp_aes_256_gcm)
+                   perc_test::backend::srtp_aes_128_gcm, perc_test::backend::srtp_aes_256_gcm)
 {
     T t = keyed_master<T>();
     for (bool encrypt : {true, false}) {
@@ -780,7 +781,7 @@ TEST_CASE_TEMPLATE("RFC 3711 §3.4, §3.3.2: SRTCP replays and indices left of t
 
 TEST_CASE_TEMPLATE("RFC 3711 Appendix A edges: ROC − 1 at ROC 0 is too_old, ROC + 1 at "
                    "2^32 − 1 is index_exhausted (RFC 7714 §13)",
-                   T, perc::botan::srtp_aes_128_gcm, perc::botan::srtp_aes_256_gcm)
+                   T, perc_test::backend::srtp_aes_128_gcm, perc_test::backend::srtp_aes_256_gcm)
 {
     T t = keyed_master<T>();
     auto op = unprotect_rtp_op(t);
@@ -819,7 +820,7 @@ TEST_CASE_TEMPLATE("RFC 3711 Appendix A edges: ROC − 1 at ROC 0 is too_old, RO
 }
 
 TEST_CASE_TEMPLATE("Output one octet short gives buffer_too_small and changes nothing", T,
-                   perc::botan::srtp_aes_128_gcm, perc::botan::srtp_aes_256_gcm)
+                   perc_test::backend::srtp_aes_128_gcm, perc_test::backend::srtp_aes_256_gcm)
 {
     T t = keyed_master<T>();
     stream tx, rx;
@@ -871,7 +872,7 @@ TEST_CASE_TEMPLATE("Output one octet short gives buffer_too_small and changes no
 
 TEST_CASE_TEMPLATE("Partially overlapping input and output give buffer_overlap and change "
                    "nothing",
-                   T, perc::botan::srtp_aes_128_gcm, perc::botan::srtp_aes_256_gcm)
+                   T, perc_test::backend::srtp_aes_128_gcm, perc_test::backend::srtp_aes_256_gcm)
 {
     T t = keyed_master<T>();
     stream tx, rx;
@@ -915,7 +916,7 @@ TEST_CASE_TEMPLATE("Partially overlapping input and output give buffer_overlap a
 }
 
 TEST_CASE_TEMPLATE("Malformed plaintext headers are refused by protect with the exact errc", T,
-                   perc::botan::srtp_aes_128_gcm, perc::botan::srtp_aes_256_gcm)
+                   perc_test::backend::srtp_aes_128_gcm, perc_test::backend::srtp_aes_256_gcm)
 {
     T t = keyed_master<T>();
     stream tx;
@@ -956,7 +957,7 @@ TEST_CASE_TEMPLATE("Malformed plaintext headers are refused by protect with the 
 }
 
 TEST_CASE_TEMPLATE("RFC 7714 §8.4: protecting an index twice gives index_reused", T,
-                   perc::botan::srtp_aes_128_gcm, perc::botan::srtp_aes_256_gcm)
+                   perc_test::backend::srtp_aes_128_gcm, perc_test::backend::srtp_aes_256_gcm)
 {
     T t = keyed_master<T>();
     stream tx;
@@ -984,7 +985,7 @@ TEST_CASE_TEMPLATE("RFC 7714 §8.4: protecting an index twice gives index_reused
 }
 
 TEST_CASE_TEMPLATE("RFC 3711 §9.2: packet limits give key_usage_exhausted until re-key", T,
-                   perc::botan::srtp_aes_128_gcm, perc::botan::srtp_aes_256_gcm)
+                   perc_test::backend::srtp_aes_128_gcm, perc_test::backend::srtp_aes_256_gcm)
 {
     T t = keyed_master<T>();
     t.set_packet_limits(3, 2);
@@ -1045,7 +1046,7 @@ TEST_CASE_TEMPLATE("RFC 3711 §9.2: packet limits give key_usage_exhausted until
 }
 
 TEST_CASE_TEMPLATE("RFC 7714 §9.4, RFC 3711 §3.4: the 31-bit SRTCP index never wraps", T,
-                   perc::botan::srtp_aes_128_gcm, perc::botan::srtp_aes_256_gcm)
+                   perc_test::backend::srtp_aes_128_gcm, perc_test::backend::srtp_aes_256_gcm)
 {
     T t = keyed_master<T>();
     stream tx, rx;
@@ -1066,7 +1067,7 @@ TEST_CASE_TEMPLATE("RFC 7714 §9.4, RFC 3711 §3.4: the 31-bit SRTCP index never
 }
 
 TEST_CASE_TEMPLATE("RFC 7714 §13, RFC 3711 §3.3.1: the sender's ROC never wraps past 2^32 − 1",
-                   T, perc::botan::srtp_aes_128_gcm, perc::botan::srtp_aes_256_gcm)
+                   T, perc_test::backend::srtp_aes_128_gcm, perc_test::backend::srtp_aes_256_gcm)
 {
     T t = keyed_master<T>();
     stream tx, rx;
@@ -1095,7 +1096,7 @@ TEST_CASE_TEMPLATE("RFC 7714 §13, RFC 3711 §3.3.1: the sender's ROC never wrap
 }
 
 TEST_CASE_TEMPLATE("No key installed: every call gives no_key; the packet opens once keyed", T,
-                   perc::botan::srtp_aes_128_gcm, perc::botan::srtp_aes_256_gcm)
+                   perc_test::backend::srtp_aes_128_gcm, perc_test::backend::srtp_aes_256_gcm)
 {
     T keyed = keyed_master<T>();
     stream tx;
@@ -1120,7 +1121,7 @@ TEST_CASE_TEMPLATE("No key installed: every call gives no_key; the packet opens 
 
 TEST_CASE_TEMPLATE("RFC 7714 §12, RFC 5764 §4.1.2: set_master_key refuses bad sizes and kdr != 0 "
                    "and keeps the previous keys",
-                   T, perc::botan::srtp_aes_128_gcm, perc::botan::srtp_aes_256_gcm)
+                   T, perc_test::backend::srtp_aes_128_gcm, perc_test::backend::srtp_aes_256_gcm)
 {
     T t = keyed_rfc<T>();
     constexpr std::size_t n = T::master_key_size;
@@ -1143,7 +1144,7 @@ TEST_CASE_TEMPLATE("RFC 7714 §12, RFC 5764 §4.1.2: set_master_key refuses bad 
 
 TEST_CASE_TEMPLATE("RFC 3711 §3.3.1: a late joiner with a wrong ROC guess fails cleanly and "
                    "retries with the right ROC",
-                   T, perc::botan::srtp_aes_128_gcm, perc::botan::srtp_aes_256_gcm)
+                   T, perc_test::backend::srtp_aes_128_gcm, perc_test::backend::srtp_aes_256_gcm)
 {
     T t = keyed_master<T>();
     stream tx;

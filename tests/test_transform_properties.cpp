@@ -7,6 +7,7 @@
 
 #include <perc/botan/srtp.hpp>
 
+#include "backend.hpp"
 #include "test_util.hpp"
 
 #include <botan/aead.h>
@@ -198,7 +199,7 @@ bytes round_trip(T& t, perc::srtp_stream<W>& tx, perc::srtp_stream<W>& tx2,
 } // namespace
 
 TEST_CASE_TEMPLATE("RFC 7714 §8.2: round trip for every payload size 0..300 and a sample to 1400",
-                   T, perc::botan::srtp_aes_128_gcm, perc::botan::srtp_aes_256_gcm)
+                   T, perc_test::backend::srtp_aes_128_gcm, perc_test::backend::srtp_aes_256_gcm)
 {
     keyed_transform<T> k(0x5172 + T::master_key_size);
     rng r(0xB0D1 + T::master_key_size);
@@ -230,7 +231,7 @@ TEST_CASE_TEMPLATE("RFC 7714 §8.2: round trip for every payload size 0..300 and
 
 TEST_CASE_TEMPLATE("RFC 7714 §8.2: round trip for CSRC count 0..15 × extension form × padding × "
                    "marker",
-                   T, perc::botan::srtp_aes_128_gcm, perc::botan::srtp_aes_256_gcm)
+                   T, perc_test::backend::srtp_aes_128_gcm, perc_test::backend::srtp_aes_256_gcm)
 {
     keyed_transform<T> k(0xCC + T::master_key_size);
     rng r(0xC5C + T::master_key_size);
@@ -253,7 +254,7 @@ TEST_CASE_TEMPLATE("RFC 7714 §8.2: round trip for CSRC count 0..15 × extension
 TEST_CASE_TEMPLATE(
     "RFC 7714 §8.1/§8.2 and §9.1–§9.3: protected bytes equal Botan GCM_Mode with the "
     "IV and AAD built by the RFC recipe",
-    T, perc::botan::srtp_aes_128_gcm, perc::botan::srtp_aes_256_gcm)
+    T, perc_test::backend::srtp_aes_128_gcm, perc_test::backend::srtp_aes_256_gcm)
 {
     constexpr std::size_t K = T::master_key_size;
     rng r(0x1F + K);
@@ -325,7 +326,7 @@ TEST_CASE_TEMPLATE(
 
 TEST_CASE_TEMPLATE("RFC 3711 §3.3.1: SEQ wrap increments the sender ROC; the receiver follows "
                    "across several wraps with reordering and loss bursts < 2^15",
-                   T, perc::botan::srtp_aes_128_gcm, perc::botan::srtp_aes_256_gcm)
+                   T, perc_test::backend::srtp_aes_128_gcm, perc_test::backend::srtp_aes_256_gcm)
 {
     keyed_transform<T> k(0x3A11 + T::master_key_size);
     rng r(0x77 + T::master_key_size);
@@ -424,7 +425,7 @@ TEST_CASE_TEMPLATE("RFC 3711 §3.3.1: SEQ wrap increments the sender ROC; the re
 
 TEST_CASE_TEMPLATE("RFC 3711 §3.3.1: a late-joining receiver told the sender's ROC decrypts "
                    "mid-stream; a wrong ROC fails authentication",
-                   T, perc::botan::srtp_aes_128_gcm, perc::botan::srtp_aes_256_gcm)
+                   T, perc_test::backend::srtp_aes_128_gcm, perc_test::backend::srtp_aes_256_gcm)
 {
     keyed_transform<T> k(0x1A7E + T::master_key_size);
     rng r(0x1A7 + T::master_key_size);
@@ -482,7 +483,7 @@ TEST_CASE_TEMPLATE("RFC 3711 §3.3.1: a late-joining receiver told the sender's 
 
 TEST_CASE_TEMPLATE("RFC 3711 §3.4 / RFC 7714 §9.2–§9.3: SRTCP round trips, E = 1 and E = 0, index "
                    "counts from 0",
-                   T, perc::botan::srtp_aes_128_gcm, perc::botan::srtp_aes_256_gcm)
+                   T, perc_test::backend::srtp_aes_128_gcm, perc_test::backend::srtp_aes_256_gcm)
 {
     keyed_transform<T> k(0xC7 + T::master_key_size);
     rng r(0xC70 + T::master_key_size);
@@ -542,7 +543,7 @@ TEST_CASE_TEMPLATE("RFC 3711 §3.4 / RFC 7714 §9.2–§9.3: SRTCP round trips, 
 
 TEST_CASE_TEMPLATE("RFC 7714 §8.4: distinct SSRC, ROC or SEQ give distinct ciphertexts for one "
                    "payload",
-                   T, perc::botan::srtp_aes_128_gcm, perc::botan::srtp_aes_256_gcm)
+                   T, perc_test::backend::srtp_aes_128_gcm, perc_test::backend::srtp_aes_256_gcm)
 {
     keyed_transform<T> k(0x1D + T::master_key_size);
     rng r(0x1D0);
@@ -593,7 +594,7 @@ TEST_CASE_TEMPLATE("RFC 7714 §8.4: distinct SSRC, ROC or SEQ give distinct ciph
 
 TEST_CASE_TEMPLATE("RFC 7714 §5.3: a different master key (or salt) cannot unprotect; auth_failed "
                    "and nothing changes",
-                   T, perc::botan::srtp_aes_128_gcm, perc::botan::srtp_aes_256_gcm)
+                   T, perc_test::backend::srtp_aes_128_gcm, perc_test::backend::srtp_aes_256_gcm)
 {
     keyed_transform<T> a(0xA + T::master_key_size);
     keyed_transform<T> b(0xB + T::master_key_size);

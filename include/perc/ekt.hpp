@@ -40,19 +40,23 @@ struct ekt_sender_options {
 /// The EKT state of ONE sending SSRC. It carries that SSRC's end-to-end master key (in PERC
 /// the inner half of the double key, RFC 8870 §4.3.2 step 6, RFC 8871 §4.5.1) to receivers.
 /// Allocation: set_ekt_key only (key schedule). Thread safety: one object is not.
-template <ekt_key_wrap KeyWrap, std::size_t MaxKeySize = 32>
+template <ekt_key_wrap KeyWrap, std::size_t MaxKeySize = KeyWrap::key_size>
 class ekt_sender {
+    static_assert(MaxKeySize <= KeyWrap::key_size,
+                  "RFC 8870 §6: the EKT cipher's key must be at least as long as the SRTP key");
+
 public:
     /// Installs the EKTKey (SPI, key, salt). RFC 8870 §4.1: the Epoch restarts at 0 with a
     /// new EKTKey; §4.5: the master key must then change too (call set_master_key).
-    /// Errors: bad_key_size, bad_salt_size (0 or > 32 octets), backend_failure.
+    /// Errors: bad_key_size, bad_salt_size (0 or > 256 octets; the first 32 are kept, as a
+    /// receiver truncates, §4.3.2 step 4), backend_failure.
     /// `now_ms` starts the key's ekt_ttl: after it expires no more Full fields are written
     /// (§5.2.2: the key MUST NOT be used to encrypt).
     errc set_ekt_key(const ekt_key_params& k, std::uint64_t now_ms,
                      ekt_sender_options opt = {}) noexcept
     {
         if (k.ekt_key.size() != KeyWrap::key_size) return errc::bad_key_size;
-        if (k.srtp_master_salt.empty() || k.srtp_master_salt.size() > ekt_max_salt_size)
+        if (k.srtp_master_salt.empty() || k.srtp_master_salt.size() > 256)
             return errc::bad_salt_size;
         KeyWrap w;
         if (errc e = w.set_key(std::span<const std::uint8_t, KeyWrap::key_size>{
@@ -61,7 +65,8 @@ public:
             return e;
         wrap_ = std::move(w);
         spi_ = k.spi;
-        salt_size_ = k.srtp_master_salt.size();
+        salt_size_ = k.srtp_master_salt.size() < ekt_max_salt_size ? k.srtp_master_salt.size()
+                                                                   : ekt_max_salt_size;
         for (std::size_t i = 0; i < salt_size_; ++i) salt_.data()[i] = k.srtp_master_salt[i];
         opt_ = opt;
         expires_ms_ = k.ttl_seconds ? now_ms + 1000ull * k.ttl_seconds : 0;
@@ -122,10 +127,21 @@ public:
     /// the first full_repeats packets after start or re-key, on key frames, and at least every
     /// full_interval_ms; Short otherwise (RFC 8870 §4.6). `roc` is the packet's ROC (in PERC
     /// the inner ROC), which §4.3.1 step 2 requires to match the packet.
-    /// Returns the octets written (1 or the Full field size).
+    /// Returns the octets written (1 or the Full field size). Equivalent to build_field then
+    /// field_sent.
     /// Errors: no_key, key_usage_exhausted (a Full field is due but the EKTKey's ekt_ttl
     /// has expired: re-key by signalling), buffer_too_small, backend_failure.
     result<std::size_t> write_field(std::uint32_t roc, std::uint64_t now_ms, bool key_frame,
+                                    bytes_span out) noexcept
+    {
+        auto n = build_field(roc, now_ms, key_frame, out);
+        if (n) field_sent(*n, now_ms);
+        return n;
+    }
+
+    /// The field write_field would write, without advancing the schedule: a caller that
+    /// may still fail to send the packet builds first and calls field_sent() once it did.
+    result<std::size_t> build_field(std::uint32_t roc, std::uint64_t now_ms, bool key_frame,
                                     bytes_span out) noexcept
     {
         if (!has_key_) return errc::no_key;
@@ -148,14 +164,20 @@ public:
             cached_size_ = c->size();
             cached_roc_ = roc;
         }
-        auto n = encode_full_ekt_field(bytes_view{cached_.data(), cached_size_}, spi_, epoch_, out);
-        if (!n) return n.error();
+        return encode_full_ekt_field(bytes_view{cached_.data(), cached_size_}, spi_, epoch_, out);
+    }
+
+    /// Advances the schedule after a field of `size` octets (from build_field) was sent.
+    void field_sent(std::size_t size, std::uint64_t now_ms) noexcept
+    {
+        if (size <= 1) return; // a ShortEKTField changes nothing
         if (full_left_ > 0) --full_left_;
         last_full_ms_ = now_ms;
         sent_any_ = true;
-        return *n;
     }
 
+    /// The SSRC whose key this sender announces (set_master_key).
+    std::uint32_t ssrc() const noexcept { return ssrc_; }
     std::uint16_t epoch() const noexcept { return epoch_; }
     std::uint16_t spi() const noexcept { return spi_; }
 
@@ -271,15 +293,17 @@ public:
                                                                          : ekt_max_salt_size;
         for (std::size_t i = 0; i < slot->salt_size; ++i) slot->salt.data()[i] = k.srtp_master_salt[i];
         slot->expires_ms = k.ttl_seconds ? now_ms + 1000ull * k.ttl_seconds : 0;
+        forget_epochs(k.spi); // a new key under this SPI starts its Epochs at 0 (§4.1)
         return errc::ok;
     }
 
-    /// Forgets the EKTKey with `spi`; returns whether it was held.
+    /// Forgets the EKTKey with `spi` and the Epochs seen under it; returns whether it was held.
     bool remove_key(std::uint16_t spi) noexcept
     {
         param_set* s = find_set(spi);
         if (s == nullptr) return false;
         *s = param_set{};
+        forget_epochs(spi);
         return true;
     }
 
@@ -373,6 +397,15 @@ private:
         st.cached_spi = f.spi;
         st.cached_size = f.ciphertext.size() <= st.cached.size() ? f.ciphertext.size() : 0;
         for (std::size_t i = 0; i < st.cached_size; ++i) st.cached[i] = f.ciphertext[i];
+    }
+
+    void forget_epochs(std::uint16_t spi) noexcept
+    {
+        ssrcs_.for_each([&](std::uint32_t, ssrc_state& st) {
+            for (std::size_t i = 0; i < MaxKeys; ++i)
+                if (st.seen[i] && st.spi[i] == spi) st.seen[i] = false;
+            if (st.cached_spi == spi) st.cached_size = 0;
+        });
     }
 
     param_set* find_set(std::uint16_t spi) noexcept

@@ -7,6 +7,7 @@
 #include <perc/errc.hpp>
 #include <perc/result.hpp>
 #include <perc/rtp_header.hpp>
+#include <perc/rtp_index.hpp>
 
 #include <cstdint>
 
@@ -16,12 +17,19 @@ namespace perc {
 /// schedule calls for (RFC 8870 §4.3.1, §4.6). Before protecting, a re-key announced by
 /// ekt.set_master_key() takes effect once its overlap has passed (the inner key becomes the
 /// announced one, with the EKTKey's salt as inner salt, RFC 8871 §4.5.1).
-/// `out` needs in.size() + Endpoint::protect_overhead + Sender::max_field_size octets.
-/// Errors: those of double_endpoint::protect_rtp and ekt_sender::write_field.
+/// `out` needs in.size() + Endpoint::protect_overhead + the field's size (at most
+/// Sender::max_field_size). All-or-nothing: if the field cannot be written, nothing is
+/// protected and no index is used; if protection fails, the schedule does not advance.
+/// Errors: those of double_endpoint::protect_rtp and ekt_sender::build_field, plus
+/// ekt_ssrc_mismatch (the packet's SSRC is not the sender's).
 template <class Endpoint, class Sender>
 result<bytes_span> protect_rtp_with_ekt(Endpoint& ep, Sender& ekt, bytes_view in, bytes_span out,
                                         std::uint64_t now_ms, bool key_frame = false) noexcept
 {
+    auto h = decode_rtp_header(in);
+    if (!h) return h.error();
+    // The field names one SSRC (§4.1: it MUST equal the packet's).
+    if (h->ssrc != ekt.ssrc()) return errc::ekt_ssrc_mismatch;
     if (bytes_view k = ekt.key_to_use(now_ms); !k.empty()) {
         const bytes_view salt = ekt.master_salt();
         if (salt.size() < Endpoint::inner_type::master_salt_size) return errc::bad_salt_size;
@@ -29,15 +37,22 @@ result<bytes_span> protect_rtp_with_ekt(Endpoint& ep, Sender& ekt, bytes_view in
             e != errc::ok)
             return e;
     }
-    auto h = decode_rtp_header(in);
-    if (!h) return h.error();
-    auto p = ep.protect_rtp(in, out);
-    if (!p) return p;
-    // §4.3.1 step 2: the ROC in the EKTPlaintext is the one this packet was protected with.
-    const auto* s = ep.find_stream(h->ssrc);
-    const std::uint32_t roc = s != nullptr ? s->inner.roc() : 0;
-    auto n = ekt.write_field(roc, now_ms, key_frame, out.subspan(p->size()));
+    // §4.3.1 step 2: the ROC in the EKTPlaintext is the one this packet is protected with.
+    // Build the field first so that nothing is protected (no index used) when it cannot be.
+    std::uint32_t roc = 0;
+    if (const auto* s = ep.find_stream(h->ssrc)) {
+        auto i = s->inner.rtp_index.estimate(h->seq);
+        if (!i) return i.error() == errc::index_exhausted ? errc::index_exhausted : errc::index_reused;
+        roc = index_roc(*i);
+    }
+    std::uint8_t field[Sender::max_field_size];
+    auto n = ekt.build_field(roc, now_ms, key_frame, field);
     if (!n) return n.error();
+    if (out.size() < *n) return errc::buffer_too_small;
+    auto p = ep.protect_rtp(in, out.first(out.size() - *n));
+    if (!p) return p;
+    for (std::size_t i = 0; i < *n; ++i) out[p->size() + i] = field[i];
+    ekt.field_sent(*n, now_ms);
     return out.first(p->size() + *n);
 }
 

@@ -9,6 +9,7 @@
 #include <perc/config.hpp>
 #include <perc/double_endpoint.hpp>
 #include <perc/ekt.hpp>
+#include <perc/ekt_dtls.hpp>
 #include <perc/ekt_endpoint.hpp>
 #include <perc/ekt_field.hpp>
 #include <perc/errc.hpp>

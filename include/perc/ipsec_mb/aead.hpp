@@ -1,0 +1,318 @@
+// perc — Intel IPsec-MB backend (library 1.3): AES-GCM (NIST SP 800-38D) as an aead_cipher,
+// built on the library's direct GCM and GHASH functions so that open() verifies before it
+// decrypts. No Botan, no exceptions needed.
+#pragma once
+
+#include <perc/bytes.hpp>
+#include <perc/concepts.hpp>
+#include <perc/errc.hpp>
+#include <perc/ipsec_mb/manager.hpp>
+#include <perc/secret_bytes.hpp>
+#include <perc/suites.hpp>
+
+#include <intel-ipsec-mb.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <memory>
+#include <new>
+#include <span>
+
+namespace perc::ipsec_mb {
+
+namespace detail {
+
+/// The direct-API entry points for one key size and one arch. These functions take no
+/// manager: the IMB_MGR only serves to look them up, so the table is copied out once per
+/// process and the manager freed at once. The table is immutable afterwards, so any number
+/// of threads may use it.
+struct gcm_functions {
+    aes_gcm_pre_t pre = nullptr;       // key schedule + GHASH key powers
+    aes_gcm_enc_dec_t enc = nullptr;   // one-shot GCM encryption
+    aes_gcm_enc_dec_t dec = nullptr;   // one-shot GCM decryption
+    ghash_t ghash = nullptr;           // GHASH chained through its in/out tag
+    aes_cfb_t cfb_one = nullptr;       // AES-128 only: out = in ⊕ AES_K(iv), one block
+};
+
+template <std::size_t KeySize>
+gcm_functions load_gcm_functions(IMB_ARCH arch) noexcept
+{
+    gcm_functions f;
+    const manager_ptr m = make_manager(arch);
+    if (!m) return f;
+    if constexpr (KeySize == 16) {
+        f.pre = m->gcm128_pre;
+        f.enc = m->gcm128_enc;
+        f.dec = m->gcm128_dec;
+        f.cfb_one = m->aes128_cfb_one;
+        if (!f.cfb_one) return gcm_functions{};
+    } else {
+        f.pre = m->gcm256_pre;
+        f.enc = m->gcm256_enc;
+        f.dec = m->gcm256_dec;
+    }
+    f.ghash = m->ghash;
+    if (!f.pre || !f.enc || !f.dec || !f.ghash) return gcm_functions{};
+    return f;
+}
+
+template <std::size_t KeySize, IMB_ARCH Arch>
+const gcm_functions* gcm_table() noexcept
+{
+    // Magic static: initialized once, thread-safe; the only allocation is the temporary
+    // manager inside load_gcm_functions().
+    static const gcm_functions f = load_gcm_functions<KeySize>(Arch);
+    return f.pre != nullptr ? &f : nullptr;
+}
+
+template <std::size_t KeySize>
+const gcm_functions* gcm_table(IMB_ARCH arch) noexcept
+{
+    switch (arch) {
+    case IMB_ARCH_NONE: return gcm_table<KeySize, IMB_ARCH_NONE>();
+    case IMB_ARCH_SSE: return gcm_table<KeySize, IMB_ARCH_SSE>();
+    case IMB_ARCH_AVX: return gcm_table<KeySize, IMB_ARCH_AVX>();
+    case IMB_ARCH_AVX2: return gcm_table<KeySize, IMB_ARCH_AVX2>();
+    case IMB_ARCH_AVX512: return gcm_table<KeySize, IMB_ARCH_AVX512>();
+    default: return nullptr;
+    }
+}
+
+/// Expanded key material. The library wants it 64-octet aligned: its header only says so
+/// when the application defines LINUX, hence the explicit alignas. Wiped on destruction.
+struct alignas(64) gcm_key_block {
+    gcm_key_data data;
+    gcm_key_block() noexcept { std::memset(&data, 0, sizeof data); }
+    gcm_key_block(const gcm_key_block&) = delete;
+    gcm_key_block& operator=(const gcm_key_block&) = delete;
+    ~gcm_key_block() { secure_wipe(bytes_span{reinterpret_cast<std::uint8_t*>(&data), sizeof data}); }
+};
+
+/// Per-call GCM state on the stack, filled in by the library. It ends up holding keystream
+/// and the GHASH state of the call (from which H could be solved): wiped at scope end.
+struct gcm_scratch {
+    alignas(64) gcm_context_data ctx;
+    gcm_scratch() noexcept = default;
+    gcm_scratch(const gcm_scratch&) = delete;
+    gcm_scratch& operator=(const gcm_scratch&) = delete;
+    ~gcm_scratch() { secure_wipe(bytes_span{reinterpret_cast<std::uint8_t*>(&ctx), sizeof ctx}); }
+};
+
+} // namespace detail
+
+/// AES-GCM with a 12-octet nonce and a 16-octet tag, for Suite = aead_aes_128_gcm or
+/// aead_aes_256_gcm, on Intel IPsec-MB 1.3.
+///
+/// seal() is one call of the library's one-shot GCM encryption (the AAD is passed as one
+/// pointer; two-piece AAD up to joined_aad_max octets is joined on the stack first).
+///
+/// open() must not write unverified plaintext (RFC 7714 §5.3; the aead_cipher concept:
+/// `out` untouched on auth_failed), but the library's GCM decryption writes the plaintext
+/// and only then returns the computed tag. So open() computes the expected tag first,
+/// without decrypting, from the library's own primitives:
+///   tag = GHASH_H(A ‖ pad ‖ C ‖ pad ‖ len64(A) ‖ len64(C)) ⊕ E_K(J0)
+/// GHASH runs over the ciphertext with IMB_GHASH, which carries its state through its
+/// in/out tag argument and zero-pads a partial last block (tests/test_ipsec_mb_manager.cpp
+/// checks both on every arch the CPU offers); E_K(J0) is the tag of a GCM encryption of
+/// empty AAD and empty text (GHASH of the all-zero length block is 0). Only when the tags
+/// match (constant-time compare) does the one-shot decryption run, without AAD, into `out`.
+/// A forged packet costs one GHASH pass and one empty GCM call, never a decryption; a good
+/// one costs GHASH twice (the decryption hashes the ciphertext again) — cheap next to AES
+/// with PCLMULQDQ. The alternative, decrypting into `out` and restoring it on a bad tag,
+/// would break "out untouched" for disjoint buffers and was not taken.
+///
+/// Large AAD: open() hashes the two AAD pieces in place (no size limit, no copy beyond one
+/// 16-octet block). seal() with a non-empty second piece and more than joined_aad_max
+/// octets in all (SRTCP with E = 0 and a long compound packet) encrypts without AAD and
+/// computes the tag by the same GHASH route; no size limit either, no heap.
+///
+/// Allocation: set_key only (one 1 KiB key block, kept across re-keys; the first set_key
+/// in the process also builds the function table, see detail::gcm_table). Thread safety:
+/// distinct objects safe; one object is not.
+template <class Suite>
+class aead_gcm {
+public:
+    using suite = Suite;
+    static constexpr std::size_t key_size = Suite::key_size;
+    static constexpr std::size_t nonce_size = 12;
+    static constexpr std::size_t tag_size = 16;
+    /// RFC 7714 §10 / SP 800-38D: at most 2^36 − 32 plaintext octets per invocation.
+    static constexpr std::uint64_t max_plaintext_size = (std::uint64_t{1} << 36) - 32;
+    /// Two-piece AAD up to this size is joined on the stack for seal()'s one-shot call.
+    static constexpr std::size_t joined_aad_max = 512;
+    static_assert(key_size == 16 || key_size == 32, "AES-128-GCM or AES-256-GCM");
+
+    aead_gcm() noexcept = default;
+    aead_gcm(aead_gcm&&) noexcept = default;
+    aead_gcm& operator=(aead_gcm&&) noexcept = default;
+    aead_gcm(const aead_gcm&) = delete;
+    aead_gcm& operator=(const aead_gcm&) = delete;
+    ~aead_gcm() = default; // the key block wipes itself
+
+    /// Installs `key` (AES key schedule and GHASH key powers) using the best code path the
+    /// CPU supports. Errors: backend_failure (allocation failed, or the library could not
+    /// be initialized; the object then has no key).
+    errc set_key(std::span<const std::uint8_t, key_size> key) noexcept
+    {
+        return set_key(key, IMB_ARCH_NONE);
+    }
+
+    /// As set_key(key), pinned to the library's `arch` code path (IMB_ARCH_SSE, _AVX,
+    /// _AVX2, _AVX512; IMB_ARCH_NONE = automatic), for tests and measurements.
+    /// Errors: backend_failure (also when the CPU lacks `arch`).
+    errc set_key(std::span<const std::uint8_t, key_size> key, IMB_ARCH arch) noexcept
+    {
+        const detail::gcm_functions* f = detail::gcm_table<key_size>(arch);
+        if (f == nullptr) {
+            clear();
+            return errc::backend_failure;
+        }
+        if (!key_) {
+            key_.reset(new (std::nothrow) detail::gcm_key_block);
+            if (!key_) {
+                clear();
+                return errc::backend_failure;
+            }
+        }
+        f->pre(key.data(), &key_->data);
+        fn_ = f;
+        return errc::ok;
+    }
+
+    bool has_key() const noexcept { return key_ != nullptr; }
+
+    /// out = GCM-CTR(in), tag = GHASH(aad, out) ⊕ AES_K(J0).
+    /// `out` has in.size() octets and is either `in` itself or disjoint from it.
+    /// Errors: no_key, invalid_argument (size), buffer_overlap. Allocation: none.
+    errc seal(std::span<const std::uint8_t, nonce_size> nonce, aad_view aad, bytes_view in,
+              bytes_span out, std::span<std::uint8_t, tag_size> tag) noexcept
+    {
+        if (!has_key()) return errc::no_key;
+        if (out.size() != in.size() || in.size() > max_plaintext_size) return errc::invalid_argument;
+        if (!in_place_or_disjoint(in, out)) return errc::buffer_overlap;
+        detail::gcm_scratch s;
+        if (aad.second.empty()) {
+            fn_->enc(&key_->data, &s.ctx, out.data(), in.data(), in.size(), nonce.data(),
+                     aad.first.data(), aad.first.size(), tag.data(), tag_size);
+            return errc::ok;
+        }
+        const std::size_t a_size = aad.size();
+        if (a_size <= joined_aad_max) {
+            // AAD is public: no wipe.
+            std::uint8_t a[joined_aad_max];
+            if (!aad.first.empty()) std::memcpy(a, aad.first.data(), aad.first.size());
+            std::memcpy(a + aad.first.size(), aad.second.data(), aad.second.size());
+            fn_->enc(&key_->data, &s.ctx, out.data(), in.data(), in.size(), nonce.data(), a,
+                     a_size, tag.data(), tag_size);
+            return errc::ok;
+        }
+        // Long two-piece AAD: counter mode via the one-shot call without AAD (its tag is
+        // discarded), then the tag over the real AAD by the GHASH route.
+        if (!in.empty()) {
+            std::uint8_t unused[tag_size];
+            fn_->enc(&key_->data, &s.ctx, out.data(), in.data(), in.size(), nonce.data(),
+                     nullptr, 0, unused, tag_size);
+        }
+        expected_tag(nonce, aad, bytes_view{out.data(), out.size()}, tag.data(), s);
+        return errc::ok;
+    }
+
+    /// Verifies `tag` over aad ‖ in; only if it matches, out = GCM-CTR(in).
+    /// On errc::auth_failed nothing has been written to `out`.
+    /// Errors: no_key, invalid_argument, buffer_overlap, auth_failed. Allocation: none.
+    errc open(std::span<const std::uint8_t, nonce_size> nonce, aad_view aad, bytes_view in,
+              std::span<const std::uint8_t, tag_size> tag, bytes_span out) noexcept
+    {
+        if (!has_key()) return errc::no_key;
+        if (out.size() != in.size() || in.size() > max_plaintext_size) return errc::invalid_argument;
+        if (!in_place_or_disjoint(in, out)) return errc::buffer_overlap;
+        detail::gcm_scratch s;
+        std::uint8_t want[tag_size];
+        scoped_wipe wipe_want{want};
+        expected_tag(nonce, aad, in, want, s);
+        if (!ct_equal(want, tag)) return errc::auth_failed; // RFC 7714 §5.3: verify first
+        if (!in.empty()) {
+            std::uint8_t unused[tag_size]; // GHASH of the (public) ciphertext: no secret
+            fn_->dec(&key_->data, &s.ctx, out.data(), in.data(), in.size(), nonce.data(),
+                     nullptr, 0, unused, tag_size);
+        }
+        return errc::ok;
+    }
+
+private:
+    void clear() noexcept
+    {
+        key_.reset();
+        fn_ = nullptr;
+    }
+
+    // GHASH over `size` octets at `p`, chained through s (a partial last block is padded).
+    void ghash(const std::uint8_t* p, std::size_t size, std::uint8_t s[16]) const noexcept
+    {
+        if (size != 0) fn_->ghash(&key_->data, p, size, s, 16);
+    }
+
+    // t = GHASH_H(aad ‖ pad ‖ text ‖ pad ‖ len64(aad) ‖ len64(text)) ⊕ AES_K(IV ‖ 1).
+    void expected_tag(std::span<const std::uint8_t, nonce_size> nonce, aad_view aad,
+                      bytes_view text, std::uint8_t t[16], detail::gcm_scratch& g) const noexcept
+    {
+        std::uint8_t s[16] = {};
+        scoped_wipe wipe_s{s};
+        // AAD: first's whole blocks in place, then one block joining first's tail with
+        // second's head, then the rest of second (padded by the library).
+        const std::size_t f_full = aad.first.size() & ~std::size_t{15};
+        ghash(aad.first.data(), f_full, s);
+        const std::size_t f_rest = aad.first.size() - f_full;
+        bytes_view second = aad.second;
+        if (f_rest != 0 || !second.empty()) {
+            std::uint8_t joint[16] = {};
+            if (f_rest != 0) std::memcpy(joint, aad.first.data() + f_full, f_rest);
+            const std::size_t take = (16 - f_rest) < second.size() ? 16 - f_rest : second.size();
+            if (take != 0) std::memcpy(joint + f_rest, second.data(), take);
+            ghash(joint, 16, s);
+            second = second.subspan(take);
+            ghash(second.data(), second.size(), s);
+        }
+        // Text: whole blocks in place; the partial last block travels with the length block.
+        const std::size_t t_full = text.size() & ~std::size_t{15};
+        ghash(text.data(), t_full, s);
+        std::uint8_t tail[32] = {};
+        const std::size_t t_rest = text.size() - t_full;
+        if (t_rest != 0) std::memcpy(tail, text.data() + t_full, t_rest);
+        std::uint8_t* len = tail + (t_rest != 0 ? 16 : 0);
+        const std::uint64_t abits = 8 * std::uint64_t{aad.size()};
+        const std::uint64_t tbits = 8 * std::uint64_t{text.size()};
+        store_be32(len, static_cast<std::uint32_t>(abits >> 32));
+        store_be32(len + 4, static_cast<std::uint32_t>(abits));
+        store_be32(len + 8, static_cast<std::uint32_t>(tbits >> 32));
+        store_be32(len + 12, static_cast<std::uint32_t>(tbits));
+        ghash(tail, t_rest != 0 ? 32 : 16, s);
+        // AES_K(J0), J0 = IV ‖ 0^31 ‖ 1. AES-128: one block through the CFB entry point
+        // (out = 0 ⊕ AES_K(J0), with the GCM key's round keys). AES-256 has no single-block
+        // entry point in 1.3: J0's mask is the tag of GCM over empty AAD and empty text, since
+        // GHASH_H(0^128) = 0 (about 12 ns more).
+        std::uint8_t mask[16] = {};
+        scoped_wipe wipe_mask{mask};
+        if constexpr (key_size == 16) {
+            alignas(16) std::uint8_t j0[16];
+            std::memcpy(j0, nonce.data(), nonce_size);
+            store_be32(j0 + 12, 1);
+            fn_->cfb_one(mask, mask, j0, key_->data.expanded_keys, 16);
+        } else {
+            fn_->enc(&key_->data, &g.ctx, nullptr, nullptr, 0, nonce.data(), nullptr, 0, mask, 16);
+        }
+        for (std::size_t i = 0; i < 16; ++i) t[i] = static_cast<std::uint8_t>(s[i] ^ mask[i]);
+    }
+
+    std::unique_ptr<detail::gcm_key_block> key_;
+    const detail::gcm_functions* fn_ = nullptr;
+};
+
+using aead_aes_128_gcm = aead_gcm<perc::aead_aes_128_gcm>;
+using aead_aes_256_gcm = aead_gcm<perc::aead_aes_256_gcm>;
+
+static_assert(aead_cipher<aead_aes_128_gcm>);
+static_assert(aead_cipher<aead_aes_256_gcm>);
+
+} // namespace perc::ipsec_mb
