@@ -256,7 +256,8 @@ public:
                 saved[i] = opened.ekt_tag[i];
             if (tag_size == 1 && opened.ekt_tag.empty()) saved[0] = ekt_type_short;
 
-            std::memmove(out.data() + new_hs, src.data() + hs, opened.inner_size);
+            if (out.data() + new_hs != src.data() + hs)
+                std::memmove(out.data() + new_hs, src.data() + hs, opened.inner_size);
             if (!in_place) std::memcpy(out.data(), src.data(), base);
             out[0] = static_cast<std::uint8_t>((out[0] & ~0x10u) | (has_ext ? 0x10u : 0u));
             out[1] = static_cast<std::uint8_t>((sent.marker ? 0x80 : 0) | sent.payload_type);

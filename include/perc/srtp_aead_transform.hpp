@@ -188,7 +188,7 @@ public:
     /// octets), IV from (ssrc, index) per RFC 7714 §8.1. No stream state is read or written
     /// and the per-key counter is advanced. Building block for layered transforms (RFC 8723).
     /// Errors: no_key, buffer_too_small, buffer_overlap, key_usage_exhausted, backend_failure.
-    errc seal_rtp(std::uint32_t ssrc, std::uint64_t index, aad_view aad, bytes_view plaintext,
+    errc seal_rtp(std::uint32_t ssrc, std::uint64_t index, const aad_view& aad, bytes_view plaintext,
                   bytes_span out) noexcept
     {
         if (out.size() != plaintext.size() + tag_size) return errc::buffer_too_small;
@@ -206,7 +206,7 @@ public:
     /// Inverse of seal_rtp: verifies `cipher` (ciphertext ‖ tag) and writes the plaintext
     /// (cipher.size() − 16 octets) to `out`. Nothing is written on failure.
     /// Errors: no_key, truncated, buffer_too_small, buffer_overlap, auth_failed, backend_failure.
-    errc open_rtp(std::uint32_t ssrc, std::uint64_t index, aad_view aad, bytes_view cipher,
+    errc open_rtp(std::uint32_t ssrc, std::uint64_t index, const aad_view& aad, bytes_view cipher,
                   bytes_span out) noexcept
     {
         if (cipher.size() < tag_size) return errc::truncated;
@@ -225,7 +225,7 @@ public:
     /// Not counted against the key: it recreates bytes already on the wire. Calling it with
     /// any other plaintext would reuse a GCM nonce — never do that.
     /// Errors: no_key, buffer_too_small, buffer_overlap, backend_failure.
-    errc reseal_rtp(std::uint32_t ssrc, std::uint64_t index, aad_view aad, bytes_view plaintext,
+    errc reseal_rtp(std::uint32_t ssrc, std::uint64_t index, const aad_view& aad, bytes_view plaintext,
                     bytes_span out) noexcept
     {
         if (out.size() != plaintext.size()) return errc::buffer_too_small;

@@ -84,7 +84,7 @@ public:
     /// out = CTR(in), tag = GHASH(aad, out) ⊕ AES_K(J0).
     /// `out` has in.size() octets and is either `in` itself or disjoint from it.
     /// Errors: no_key, invalid_argument (size), buffer_overlap, backend_failure.
-    errc seal(std::span<const std::uint8_t, nonce_size> nonce, aad_view aad, bytes_view in,
+    errc seal(std::span<const std::uint8_t, nonce_size> nonce, const aad_view& aad, bytes_view in,
               bytes_span out, std::span<std::uint8_t, tag_size> tag) noexcept
     {
         if (!aes_) return errc::no_key;
@@ -92,9 +92,12 @@ public:
         if (!in_place_or_disjoint(in, out)) return errc::buffer_overlap;
         try {
             std::uint8_t ks[16 * batch_blocks];
-            scoped_wipe wipe_ks{ks};
             // First batch: block 0 is J0 = IV ‖ 1 (tag mask), then IV ‖ 2, IV ‖ 3, ...
-            const std::size_t first = first_batch(nonce, ks, in.size());
+            // Only the blocks written are wiped (a refill uses the whole buffer, and then
+            // first == batch_blocks).
+            const std::size_t first = first_blocks(in.size());
+            scoped_wipe wipe_ks{bytes_span{ks, 16 * first}};
+            first_batch(nonce, ks, first);
             // Keep the tag mask E(J0): past 15 keystream blocks xor_keystream refills ks.
             std::uint8_t mask[16];
             scoped_wipe wipe_mask{mask};
@@ -112,7 +115,7 @@ public:
     /// Verifies `tag` over aad ‖ in; only if it matches, out = CTR(in).
     /// On errc::auth_failed nothing has been written to `out`.
     /// Errors: no_key, invalid_argument, buffer_overlap, auth_failed, backend_failure.
-    errc open(std::span<const std::uint8_t, nonce_size> nonce, aad_view aad, bytes_view in,
+    errc open(std::span<const std::uint8_t, nonce_size> nonce, const aad_view& aad, bytes_view in,
               std::span<const std::uint8_t, tag_size> tag, bytes_span out) noexcept
     {
         if (!aes_) return errc::no_key;
@@ -120,8 +123,9 @@ public:
         if (!in_place_or_disjoint(in, out)) return errc::buffer_overlap;
         try {
             std::uint8_t ks[16 * batch_blocks];
-            scoped_wipe wipe_ks{ks};
-            const std::size_t first = first_batch(nonce, ks, in.size());
+            const std::size_t first = first_blocks(in.size());
+            scoped_wipe wipe_ks{bytes_span{ks, 16 * first}};
+            first_batch(nonce, ks, first);
             std::uint8_t s[16];
             ghash(aad, in, s);
             for (std::size_t i = 0; i < 16; ++i) s[i] = static_cast<std::uint8_t>(s[i] ^ ks[i]);
@@ -136,14 +140,16 @@ public:
 private:
     // Fills ks with E(IV ‖ 1), E(IV ‖ 2), ... — as many blocks as `size` octets need (plus
     // the tag mask), at most one batch. Returns the number of blocks computed.
-    std::size_t first_batch(std::span<const std::uint8_t, nonce_size> nonce, std::uint8_t* ks,
-                            std::size_t size) const
+    static std::size_t first_blocks(std::size_t size) noexcept
     {
         const std::size_t want = 1 + (size + 15) / 16;
-        const std::size_t n = want < batch_blocks ? want : batch_blocks;
+        return want < batch_blocks ? want : batch_blocks;
+    }
+    void first_batch(std::span<const std::uint8_t, nonce_size> nonce, std::uint8_t* ks,
+                     std::size_t n) const
+    {
         fill_counters(nonce, ks, 1, n);
         aes_->encrypt_n(ks, ks, n);
-        return n;
     }
 
     static void fill_counters(std::span<const std::uint8_t, nonce_size> nonce, std::uint8_t* ks,
@@ -193,7 +199,7 @@ private:
     // Each Botan ghash_update call costs ~25 ns before any data (a partial block more), so
     // a short AAD (SRTP/SRTCP: ≤ 64 octets) is padded in one stack buffer and the text's
     // partial last block travels with the length block: three calls, all on whole blocks.
-    void ghash(aad_view aad, bytes_view text, std::uint8_t s[16])
+    void ghash(const aad_view& aad, bytes_view text, std::uint8_t s[16])
     {
         std::fill(acc_.begin(), acc_.end(), std::uint8_t{0});
         const std::size_t a_size = aad.size();
@@ -224,15 +230,18 @@ private:
         std::uint8_t tail[32] = {};
         const std::size_t t_rest = text.size() - t_full;
         if (t_rest != 0) std::memcpy(tail, text.data() + t_full, t_rest);
-        std::uint8_t* len = tail + (t_rest != 0 ? 16 : 0);
+        // The length block always sits at tail + 16, stored in place (a data-dependent
+        // position made GCC assemble it in a temporary and copy it with a 16-octet load
+        // that cannot forward from the two 8-octet stores).
+        std::uint8_t* len = tail + 16;
         const std::uint64_t abits = 8 * std::uint64_t{a_size};
         const std::uint64_t tbits = 8 * std::uint64_t{text.size()};
         store_be32(len, static_cast<std::uint32_t>(abits >> 32));
         store_be32(len + 4, static_cast<std::uint32_t>(abits));
         store_be32(len + 8, static_cast<std::uint32_t>(tbits >> 32));
         store_be32(len + 12, static_cast<std::uint32_t>(tbits));
-        ghash_->ghash_update(acc_, tail, t_rest != 0 ? 32 : 16);
-        for (std::size_t i = 0; i < 16; ++i) s[i] = acc_[i];
+        ghash_->ghash_update(acc_, t_rest != 0 ? tail : len, t_rest != 0 ? 32 : 16);
+        std::memcpy(s, acc_.data(), 16); // one 16-octet store: the tag compare reloads it whole
     }
 
     std::unique_ptr<aes_type> aes_;

@@ -114,18 +114,23 @@ struct gcm_scratch {
 ///   tag = GHASH_H(A ‖ pad ‖ C ‖ pad ‖ len64(A) ‖ len64(C)) ⊕ E_K(J0)
 /// GHASH runs over the ciphertext with IMB_GHASH, which carries its state through its
 /// in/out tag argument and zero-pads a partial last block (tests/test_ipsec_mb_manager.cpp
-/// checks both on every arch the CPU offers); E_K(J0) is the tag of a GCM encryption of
-/// empty AAD and empty text (GHASH of the all-zero length block is 0). Only when the tags
-/// match (constant-time compare) does the one-shot decryption run, without AAD, into `out`.
-/// A forged packet costs one GHASH pass and one empty GCM call, never a decryption; a good
-/// one costs GHASH twice (the decryption hashes the ciphertext again) — cheap next to AES
-/// with PCLMULQDQ. The alternative, decrypting into `out` and restoring it on a bad tag,
-/// would break "out untouched" for disjoint buffers and was not taken.
+/// checks both on every arch the CPU offers). Up to ghash_linear_max octets (AAD ≤ 64, so
+/// any SRTP/SRTCP packet up to about 1.9 KB) the whole GHASH input is laid out on the stack
+/// and hashed in one call; longer input is hashed piecewise in place. E_K(J0) comes from the
+/// library's one-block AES-128 CFB entry point, or for AES-256 from the tag of a GCM
+/// encryption of empty AAD and empty text (GHASH of the all-zero length block is 0). Only
+/// when the tags match (constant-time compare) does the one-shot decryption run, without
+/// AAD, into `out`. A forged packet costs one GHASH pass, never a decryption; a good one
+/// costs GHASH twice (the decryption hashes the ciphertext again) — cheap next to AES with
+/// PCLMULQDQ. The alternative, decrypting into `out` and restoring it on a bad tag, would
+/// break "out untouched" for disjoint buffers and was not taken.
 ///
-/// Large AAD: open() hashes the two AAD pieces in place (no size limit, no copy beyond one
-/// 16-octet block). seal() with a non-empty second piece and more than joined_aad_max
-/// octets in all (SRTCP with E = 0 and a long compound packet) encrypts without AAD and
-/// computes the tag by the same GHASH route; no size limit either, no heap.
+/// Large AAD: no size limit and no heap anywhere. open() hashes long AAD piecewise in place.
+/// seal() with a non-empty second piece and more than joined_aad_max octets in all (SRTCP
+/// with E = 0 and a long compound packet) encrypts without AAD and computes the tag by the
+/// GHASH route above.
+///
+/// Stack: about 2.2 KB in open(), 0.6 KB in seal().
 ///
 /// Allocation: set_key only (one 1 KiB key block, kept across re-keys; the first set_key
 /// in the process also builds the function table, see detail::gcm_table). Thread safety:
@@ -141,6 +146,9 @@ public:
     static constexpr std::uint64_t max_plaintext_size = (std::uint64_t{1} << 36) - 32;
     /// Two-piece AAD up to this size is joined on the stack for seal()'s one-shot call.
     static constexpr std::size_t joined_aad_max = 512;
+    /// open() (and seal() with long two-piece AAD) hashes AAD (≤ 64 octets) and text padded
+    /// plus the length block in one call when they fit in this many octets of stack.
+    static constexpr std::size_t ghash_linear_max = 2048;
     static_assert(key_size == 16 || key_size == 32, "AES-128-GCM or AES-256-GCM");
 
     aead_gcm() noexcept = default;
@@ -253,14 +261,12 @@ private:
         if (size != 0) fn_->ghash(&key_->data, p, size, s, 16);
     }
 
-    // t = GHASH_H(aad ‖ pad ‖ text ‖ pad ‖ len64(aad) ‖ len64(text)) ⊕ AES_K(IV ‖ 1).
-    void expected_tag(std::span<const std::uint8_t, nonce_size> nonce, aad_view aad,
-                      bytes_view text, std::uint8_t t[16], detail::gcm_scratch& g) const noexcept
+    // Same GHASH without the stack copy, for long AAD or text: AAD first's whole blocks in
+    // place, one block joining first's tail with second's head, the rest of second (padded
+    // by the library), the text's whole blocks in place, then its partial last block
+    // together with the length block.
+    void ghash_pieces(aad_view aad, bytes_view text, std::uint8_t s[16]) const noexcept
     {
-        std::uint8_t s[16] = {};
-        scoped_wipe wipe_s{s};
-        // AAD: first's whole blocks in place, then one block joining first's tail with
-        // second's head, then the rest of second (padded by the library).
         const std::size_t f_full = aad.first.size() & ~std::size_t{15};
         ghash(aad.first.data(), f_full, s);
         const std::size_t f_rest = aad.first.size() - f_full;
@@ -274,20 +280,52 @@ private:
             second = second.subspan(take);
             ghash(second.data(), second.size(), s);
         }
-        // Text: whole blocks in place; the partial last block travels with the length block.
         const std::size_t t_full = text.size() & ~std::size_t{15};
         ghash(text.data(), t_full, s);
         std::uint8_t tail[32] = {};
         const std::size_t t_rest = text.size() - t_full;
         if (t_rest != 0) std::memcpy(tail, text.data() + t_full, t_rest);
-        std::uint8_t* len = tail + (t_rest != 0 ? 16 : 0);
-        const std::uint64_t abits = 8 * std::uint64_t{aad.size()};
-        const std::uint64_t tbits = 8 * std::uint64_t{text.size()};
-        store_be32(len, static_cast<std::uint32_t>(abits >> 32));
-        store_be32(len + 4, static_cast<std::uint32_t>(abits));
-        store_be32(len + 8, static_cast<std::uint32_t>(tbits >> 32));
-        store_be32(len + 12, static_cast<std::uint32_t>(tbits));
+        store_lengths(tail + (t_rest != 0 ? 16 : 0), aad.size(), text.size());
         ghash(tail, t_rest != 0 ? 32 : 16, s);
+    }
+
+    // len64(aad) ‖ len64(text), in bits (SP 800-38D §7.1 step 5).
+    static void store_lengths(std::uint8_t* p, std::size_t aad_size, std::size_t text_size) noexcept
+    {
+        const std::uint64_t abits = 8 * std::uint64_t{aad_size};
+        const std::uint64_t tbits = 8 * std::uint64_t{text_size};
+        store_be32(p, static_cast<std::uint32_t>(abits >> 32));
+        store_be32(p + 4, static_cast<std::uint32_t>(abits));
+        store_be32(p + 8, static_cast<std::uint32_t>(tbits >> 32));
+        store_be32(p + 12, static_cast<std::uint32_t>(tbits));
+    }
+
+    // t = GHASH_H(aad ‖ pad ‖ text ‖ pad ‖ len64(aad) ‖ len64(text)) ⊕ AES_K(IV ‖ 1).
+    void expected_tag(std::span<const std::uint8_t, nonce_size> nonce, aad_view aad,
+                      bytes_view text, std::uint8_t t[16], detail::gcm_scratch& g) const noexcept
+    {
+        std::uint8_t s[16] = {};
+        scoped_wipe wipe_s{s};
+        const std::size_t a_pad = (aad.size() + 15) & ~std::size_t{15};
+        const std::size_t t_pad = (text.size() + 15) & ~std::size_t{15};
+        if (a_pad <= 64 && a_pad + t_pad + 16 <= ghash_linear_max) {
+            // Up to an MTU-sized packet: lay out the whole GHASH input on the stack and hash
+            // it in one call. Each library call costs ~15 ns before any data; the copy is
+            // cheaper than the two calls it saves (~25 ns per packet at 160 octets). Only
+            // public octets (AAD, ciphertext) are copied: no wipe.
+            alignas(64) std::uint8_t b[ghash_linear_max];
+            std::uint8_t* p = b;
+            if (!aad.first.empty()) std::memcpy(p, aad.first.data(), aad.first.size());
+            p += aad.first.size();
+            if (!aad.second.empty()) std::memcpy(p, aad.second.data(), aad.second.size());
+            std::memset(b + aad.size(), 0, a_pad - aad.size());
+            if (!text.empty()) std::memcpy(b + a_pad, text.data(), text.size());
+            std::memset(b + a_pad + text.size(), 0, t_pad - text.size());
+            store_lengths(b + a_pad + t_pad, aad.size(), text.size());
+            ghash(b, a_pad + t_pad + 16, s);
+        } else {
+            ghash_pieces(aad, text, s);
+        }
         // AES_K(J0), J0 = IV ‖ 0^31 ‖ 1. AES-128: one block through the CFB entry point
         // (out = 0 ⊕ AES_K(J0), with the GCM key's round keys). AES-256 has no single-block
         // entry point in 1.3: J0's mask is the tag of GCM over empty AAD and empty text, since
