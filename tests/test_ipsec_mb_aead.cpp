@@ -126,8 +126,7 @@ std::vector<IMB_ARCH> arches()
     return v;
 }
 
-template <class A>
-A keyed(const bytes& key, IMB_ARCH arch = IMB_ARCH_NONE)
+template <class A> A keyed(const bytes& key, IMB_ARCH arch = IMB_ARCH_NONE)
 {
     A a;
     REQUIRE(a.set_key(fixed<A::key_size>(key), arch) == errc::ok);
@@ -136,11 +135,9 @@ A keyed(const bytes& key, IMB_ARCH arch = IMB_ARCH_NONE)
 }
 
 /// The Botan adapter for the same suite (independent AES and GHASH code).
-template <class A>
-using oracle_of = perc::botan::aead_gcm<typename A::suite>;
+template <class A> using oracle_of = perc::botan::aead_gcm<typename A::suite>;
 
-template <class A>
-oracle_of<A> oracle_keyed(const bytes& key)
+template <class A> oracle_of<A> oracle_keyed(const bytes& key)
 {
     oracle_of<A> o;
     REQUIRE(o.set_key(fixed<A::key_size>(key)) == errc::ok);
@@ -154,11 +151,16 @@ perc::aad_view split(const bytes& aad, std::size_t at)
 }
 
 using tag_t = std::array<std::uint8_t, 16>;
-std::span<std::uint8_t, 16> tag_of(tag_t& t) { return t; }
-std::span<const std::uint8_t, 16> ctag(const tag_t& t) { return t; }
+std::span<std::uint8_t, 16> tag_of(tag_t& t)
+{
+    return t;
+}
+std::span<const std::uint8_t, 16> ctag(const tag_t& t)
+{
+    return t;
+}
 
-template <class A>
-void check_vector(const gcm_vector& v, IMB_ARCH arch)
+template <class A> void check_vector(const gcm_vector& v, IMB_ARCH arch)
 {
     INFO(v.name, " arch ", static_cast<int>(arch));
     const bytes key = from_hex(v.key), iv = from_hex(v.iv), aad = from_hex(v.aad),
@@ -188,11 +190,11 @@ void check_vector(const gcm_vector& v, IMB_ARCH arch)
     }
 }
 
-template <class A>
-void check_all(const gcm_vector* begin, const gcm_vector* end)
+template <class A> void check_all(const gcm_vector* begin, const gcm_vector* end)
 {
     for (IMB_ARCH arch : arches())
-        for (const gcm_vector* v = begin; v != end; ++v) check_vector<A>(*v, arch);
+        for (const gcm_vector* v = begin; v != end; ++v)
+            check_vector<A>(*v, arch);
 }
 
 /// Seals (pt, aad split at `at`) with the adapter and the oracle; checks equality, then opens
@@ -267,7 +269,8 @@ TEST_CASE_TEMPLATE("IPsec-MB oracle: every plaintext size 0..600 with a random s
             r.fill(pt);
             A a = keyed<A>(key, arch);
             auto o = oracle_keyed<A>(key);
-            compare_with_oracle(a, o, iv, aad, r.below(static_cast<std::uint32_t>(aad.size() + 1)), pt);
+            compare_with_oracle(a, o, iv, aad, r.below(static_cast<std::uint32_t>(aad.size() + 1)),
+                                pt);
         }
     }
 }
@@ -286,12 +289,13 @@ TEST_CASE_TEMPLATE("IPsec-MB oracle: every AAD size 0..100 split at every point 
         r.fill(iv);
         r.fill(aad);
         r.fill(pt);
-        for (std::size_t at = 0; at <= aad_size; ++at) compare_with_oracle(a, o, iv, aad, at, pt);
+        for (std::size_t at = 0; at <= aad_size; ++at)
+            compare_with_oracle(a, o, iv, aad, at, pt);
     }
 }
 
-TEST_CASE_TEMPLATE("IPsec-MB oracle: long two-piece AAD (RFC 7714 §9.3, SRTCP E = 0) on both sides "
-                   "of joined_aad_max",
+TEST_CASE_TEMPLATE("IPsec-MB oracle: long two-piece AAD (RFC 7714 §9.3, SRTCP E = 0) on both "
+                   "sides of joined_aad_max",
                    A, perc::ipsec_mb::aead_aes_128_gcm, perc::ipsec_mb::aead_aes_256_gcm)
 {
     constexpr std::size_t m = A::joined_aad_max;
@@ -301,9 +305,11 @@ TEST_CASE_TEMPLATE("IPsec-MB oracle: long two-piece AAD (RFC 7714 §9.3, SRTCP E
         r.fill(key);
         A a = keyed<A>(key, arch);
         auto o = oracle_keyed<A>(key);
-        for (std::size_t aad_size : {m - 1, m, m + 1, m + 4, m + 15, m + 16, m + 17, std::size_t{1500 - 16 + 4}}) {
-            for (std::size_t at : {std::size_t{0}, std::size_t{1}, std::size_t{15}, std::size_t{16},
-                                   std::size_t{17}, aad_size / 2, aad_size - 4, aad_size - 1, aad_size}) {
+        for (std::size_t aad_size :
+             {m - 1, m, m + 1, m + 4, m + 15, m + 16, m + 17, std::size_t{1500 - 16 + 4}}) {
+            for (std::size_t at :
+                 {std::size_t{0}, std::size_t{1}, std::size_t{15}, std::size_t{16}, std::size_t{17},
+                  aad_size / 2, aad_size - 4, aad_size - 1, aad_size}) {
                 for (std::size_t ps : {0u, 1u, 16u, 100u}) {
                     bytes iv(12), aad(aad_size), pt(ps);
                     r.fill(iv);
@@ -329,21 +335,24 @@ TEST_CASE_TEMPLATE("IPsec-MB oracle: text and AAD sizes on both sides of ghash_l
         auto o = oracle_keyed<A>(key);
         for (std::size_t aad_size : {0u, 12u, 48u, 63u, 64u, 65u, 80u}) {
             const std::size_t a_pad = (aad_size + 15) / 16 * 16;
-            for (std::size_t ps : {l - a_pad - 33, l - a_pad - 32, l - a_pad - 31, l - a_pad - 17,
-                                   l - a_pad - 16, l - a_pad - 15, l - a_pad, l, l + 1, 2 * l + 5}) {
+            for (std::size_t ps :
+                 {l - a_pad - 33, l - a_pad - 32, l - a_pad - 31, l - a_pad - 17, l - a_pad - 16,
+                  l - a_pad - 15, l - a_pad, l, l + 1, 2 * l + 5}) {
                 bytes iv(12), aad(aad_size), pt(ps);
                 r.fill(iv);
                 r.fill(aad);
                 r.fill(pt);
-                compare_with_oracle(a, o, iv, aad, r.below(static_cast<std::uint32_t>(aad_size + 1)), pt);
+                compare_with_oracle(a, o, iv, aad,
+                                    r.below(static_cast<std::uint32_t>(aad_size + 1)), pt);
             }
         }
     }
 }
 
-TEST_CASE_TEMPLATE("IPsec-MB open: RFC 7714 §5.3 — any flipped bit of tag, ciphertext or either AAD "
-                   "piece gives auth_failed and leaves `out` untouched",
-                   A, perc::ipsec_mb::aead_aes_128_gcm, perc::ipsec_mb::aead_aes_256_gcm)
+TEST_CASE_TEMPLATE(
+    "IPsec-MB open: RFC 7714 §5.3 — any flipped bit of tag, ciphertext or either AAD "
+    "piece gives auth_failed and leaves `out` untouched",
+    A, perc::ipsec_mb::aead_aes_128_gcm, perc::ipsec_mb::aead_aes_256_gcm)
 {
     rng r(0xBAD7A6u + A::key_size);
     for (IMB_ARCH arch : arches()) {
@@ -413,10 +422,10 @@ TEST_CASE_TEMPLATE("IPsec-MB misuse: no_key, size mismatch, partial overlap; mov
     CHECK(a.seal(fixed<12>(iv), split(aad, 8), in, perc::bytes_span{buf.data() + 1, 32},
                  tag_of(t)) == errc::buffer_overlap);
     const bytes before = buf;
-    CHECK(a.open(fixed<12>(iv), split(aad, 8), in, ctag(t), perc::bytes_span{buf.data() + 31, 32}) ==
-          errc::buffer_overlap);
-    CHECK(a.open(fixed<12>(iv), split(aad, 8), in, ctag(t), perc::bytes_span{buf.data() + 32, 33}) ==
-          errc::invalid_argument);
+    CHECK(a.open(fixed<12>(iv), split(aad, 8), in, ctag(t),
+                 perc::bytes_span{buf.data() + 31, 32}) == errc::buffer_overlap);
+    CHECK(a.open(fixed<12>(iv), split(aad, 8), in, ctag(t),
+                 perc::bytes_span{buf.data() + 32, 33}) == errc::invalid_argument);
     CHECK(buf == before);
 
     A b = std::move(a);

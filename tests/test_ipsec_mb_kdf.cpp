@@ -18,7 +18,8 @@ template <std::size_t K>
 std::string derive(const bytes& key, const bytes& salt, std::uint8_t label, std::size_t n)
 {
     bytes out(n);
-    REQUIRE(perc::ipsec_mb::aes_cm_kdf<K>::derive(fixed<K>(key), salt, label, out) == perc::errc::ok);
+    REQUIRE(perc::ipsec_mb::aes_cm_kdf<K>::derive(fixed<K>(key), salt, label, out) ==
+            perc::errc::ok);
     return to_hex(out);
 }
 
@@ -95,6 +96,8 @@ TEST_CASE("IPsec-MB KDF: concurrent derivations on four threads all give RFC 371
                     return;
             got[t] = to_hex(out);
         });
-    for (auto& th : threads) th.join();
-    for (const auto& g : got) CHECK(g == b3_label1);
+    for (auto& th : threads)
+        th.join();
+    for (const auto& g : got)
+        CHECK(g == b3_label1);
 }

@@ -28,15 +28,14 @@ namespace detail {
 /// process and the manager freed at once. The table is immutable afterwards, so any number
 /// of threads may use it.
 struct gcm_functions {
-    aes_gcm_pre_t pre = nullptr;       // key schedule + GHASH key powers
-    aes_gcm_enc_dec_t enc = nullptr;   // one-shot GCM encryption
-    aes_gcm_enc_dec_t dec = nullptr;   // one-shot GCM decryption
-    ghash_t ghash = nullptr;           // GHASH chained through its in/out tag
-    aes_cfb_t cfb_one = nullptr;       // AES-128 only: out = in ⊕ AES_K(iv), one block
+    aes_gcm_pre_t pre = nullptr;     // key schedule + GHASH key powers
+    aes_gcm_enc_dec_t enc = nullptr; // one-shot GCM encryption
+    aes_gcm_enc_dec_t dec = nullptr; // one-shot GCM decryption
+    ghash_t ghash = nullptr;         // GHASH chained through its in/out tag
+    aes_cfb_t cfb_one = nullptr;     // AES-128 only: out = in ⊕ AES_K(iv), one block
 };
 
-template <std::size_t KeySize>
-gcm_functions load_gcm_functions(IMB_ARCH arch) noexcept
+template <std::size_t KeySize> gcm_functions load_gcm_functions(IMB_ARCH arch) noexcept
 {
     gcm_functions f;
     const manager_ptr m = make_manager(arch);
@@ -57,8 +56,7 @@ gcm_functions load_gcm_functions(IMB_ARCH arch) noexcept
     return f;
 }
 
-template <std::size_t KeySize, IMB_ARCH Arch>
-const gcm_functions* gcm_table() noexcept
+template <std::size_t KeySize, IMB_ARCH Arch> const gcm_functions* gcm_table() noexcept
 {
     // Magic static: initialized once, thread-safe; the only allocation is the temporary
     // manager inside load_gcm_functions().
@@ -66,16 +64,21 @@ const gcm_functions* gcm_table() noexcept
     return f.pre != nullptr ? &f : nullptr;
 }
 
-template <std::size_t KeySize>
-const gcm_functions* gcm_table(IMB_ARCH arch) noexcept
+template <std::size_t KeySize> const gcm_functions* gcm_table(IMB_ARCH arch) noexcept
 {
     switch (arch) {
-    case IMB_ARCH_NONE: return gcm_table<KeySize, IMB_ARCH_NONE>();
-    case IMB_ARCH_SSE: return gcm_table<KeySize, IMB_ARCH_SSE>();
-    case IMB_ARCH_AVX: return gcm_table<KeySize, IMB_ARCH_AVX>();
-    case IMB_ARCH_AVX2: return gcm_table<KeySize, IMB_ARCH_AVX2>();
-    case IMB_ARCH_AVX512: return gcm_table<KeySize, IMB_ARCH_AVX512>();
-    default: return nullptr;
+    case IMB_ARCH_NONE:
+        return gcm_table<KeySize, IMB_ARCH_NONE>();
+    case IMB_ARCH_SSE:
+        return gcm_table<KeySize, IMB_ARCH_SSE>();
+    case IMB_ARCH_AVX:
+        return gcm_table<KeySize, IMB_ARCH_AVX>();
+    case IMB_ARCH_AVX2:
+        return gcm_table<KeySize, IMB_ARCH_AVX2>();
+    case IMB_ARCH_AVX512:
+        return gcm_table<KeySize, IMB_ARCH_AVX512>();
+    default:
+        return nullptr;
     }
 }
 
@@ -86,7 +89,10 @@ struct alignas(64) gcm_key_block {
     gcm_key_block() noexcept { std::memset(&data, 0, sizeof data); }
     gcm_key_block(const gcm_key_block&) = delete;
     gcm_key_block& operator=(const gcm_key_block&) = delete;
-    ~gcm_key_block() { secure_wipe(bytes_span{reinterpret_cast<std::uint8_t*>(&data), sizeof data}); }
+    ~gcm_key_block()
+    {
+        secure_wipe(bytes_span{reinterpret_cast<std::uint8_t*>(&data), sizeof data});
+    }
 };
 
 /// Per-call GCM state on the stack, filled in by the library. It ends up holding keystream
@@ -135,8 +141,7 @@ struct gcm_scratch {
 /// Allocation: set_key only (one 1 KiB key block, kept across re-keys; the first set_key
 /// in the process also builds the function table, see detail::gcm_table). Thread safety:
 /// distinct objects safe; one object is not.
-template <class Suite>
-class aead_gcm {
+template <class Suite> class aead_gcm {
 public:
     using suite = Suite;
     static constexpr std::size_t key_size = Suite::key_size;
@@ -197,7 +202,8 @@ public:
               bytes_span out, std::span<std::uint8_t, tag_size> tag) noexcept
     {
         if (!has_key()) return errc::no_key;
-        if (out.size() != in.size() || in.size() > max_plaintext_size) return errc::invalid_argument;
+        if (out.size() != in.size() || in.size() > max_plaintext_size)
+            return errc::invalid_argument;
         if (!in_place_or_disjoint(in, out)) return errc::buffer_overlap;
         detail::gcm_scratch s;
         if (aad.second.empty()) {
@@ -211,16 +217,16 @@ public:
             std::uint8_t a[joined_aad_max];
             if (!aad.first.empty()) std::memcpy(a, aad.first.data(), aad.first.size());
             std::memcpy(a + aad.first.size(), aad.second.data(), aad.second.size());
-            fn_->enc(&key_->data, &s.ctx, out.data(), in.data(), in.size(), nonce.data(), a,
-                     a_size, tag.data(), tag_size);
+            fn_->enc(&key_->data, &s.ctx, out.data(), in.data(), in.size(), nonce.data(), a, a_size,
+                     tag.data(), tag_size);
             return errc::ok;
         }
         // Long two-piece AAD: counter mode via the one-shot call without AAD (its tag is
         // discarded), then the tag over the real AAD by the GHASH route.
         if (!in.empty()) {
             std::uint8_t unused[tag_size];
-            fn_->enc(&key_->data, &s.ctx, out.data(), in.data(), in.size(), nonce.data(),
-                     nullptr, 0, unused, tag_size);
+            fn_->enc(&key_->data, &s.ctx, out.data(), in.data(), in.size(), nonce.data(), nullptr,
+                     0, unused, tag_size);
         }
         expected_tag(nonce, aad, bytes_view{out.data(), out.size()}, tag.data(), s);
         return errc::ok;
@@ -233,7 +239,8 @@ public:
               std::span<const std::uint8_t, tag_size> tag, bytes_span out) noexcept
     {
         if (!has_key()) return errc::no_key;
-        if (out.size() != in.size() || in.size() > max_plaintext_size) return errc::invalid_argument;
+        if (out.size() != in.size() || in.size() > max_plaintext_size)
+            return errc::invalid_argument;
         if (!in_place_or_disjoint(in, out)) return errc::buffer_overlap;
         detail::gcm_scratch s;
         std::uint8_t want[tag_size];
@@ -242,8 +249,8 @@ public:
         if (!ct_equal(want, tag)) return errc::auth_failed; // RFC 7714 §5.3: verify first
         if (!in.empty()) {
             std::uint8_t unused[tag_size]; // GHASH of the (public) ciphertext: no secret
-            fn_->dec(&key_->data, &s.ctx, out.data(), in.data(), in.size(), nonce.data(),
-                     nullptr, 0, unused, tag_size);
+            fn_->dec(&key_->data, &s.ctx, out.data(), in.data(), in.size(), nonce.data(), nullptr,
+                     0, unused, tag_size);
         }
         return errc::ok;
     }
@@ -340,7 +347,8 @@ private:
         } else {
             fn_->enc(&key_->data, &g.ctx, nullptr, nullptr, 0, nonce.data(), nullptr, 0, mask, 16);
         }
-        for (std::size_t i = 0; i < 16; ++i) t[i] = static_cast<std::uint8_t>(s[i] ^ mask[i]);
+        for (std::size_t i = 0; i < 16; ++i)
+            t[i] = static_cast<std::uint8_t>(s[i] ^ mask[i]);
     }
 
     std::unique_ptr<detail::gcm_key_block> key_;

@@ -72,8 +72,7 @@ inline bool ecb_encrypt(IMB_MGR* m, const void* enc_keys, const void* dec_keys,
 /// Allocation: the first derivation on a thread makes that thread's manager (about 200 KB,
 /// freed at thread exit); key setup only, never on the per-packet path.
 /// Thread safety: safe (each thread uses its own manager).
-template <std::size_t KeySize>
-struct aes_cm_kdf {
+template <std::size_t KeySize> struct aes_cm_kdf {
     static_assert(KeySize == 16 || KeySize == 32, "AES_CM PRF (16) or AES_256_CM_PRF (32)");
     static constexpr std::size_t master_key_size = KeySize;
 
