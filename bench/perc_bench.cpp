@@ -1446,6 +1446,77 @@ bool wanted(const context& ctx, std::string_view name)
     return ctx.opt.filter.empty() || name.find(ctx.opt.filter) != std::string_view::npos;
 }
 
+/// ekt_receive_short / ekt_receive_full (RFC 8870 §4.3.2): perc::unprotect_rtp_with_ekt of
+/// double-protected packets ending in a ShortEKTField, or in the same FullEKTField the
+/// sender repeats (after the first, which installs the key, a repeat costs a comparison with
+/// the cached ciphertext, not an unwrap). The "raw" column here is the same packet without
+/// its tag through double_endpoint::unprotect_rtp, so vs_raw is the price of EKT.
+template <class Suite>
+void case_ekt_receive(context& ctx, const plan& p, double_fixture<Suite>& f, bool full)
+{
+    constexpr std::size_t ks = keys<Suite>::key_size;
+    using wrap = perc::botan::aes_key_wrap_padded<ks>;
+    const char* name = full ? "ekt_receive_full" : "ekt_receive_short";
+    const std::array<std::uint8_t, ks> ekt_key{0xC0, 0xC1, 0xC2, 0xC3};
+    const bytes_view inner_key{f.master_key.data(), ks};
+    const bytes_view inner_salt{f.master_salt.data(), 12};
+    std::array<std::uint8_t, perc::ekt_sender<wrap>::max_field_size> field{};
+    std::size_t field_size = 1;
+    if (full) {
+        perc::ekt_sender<wrap> tx;
+        if (tx.set_ekt_key({0x1234, ekt_key, inner_salt, 0}, 0) != errc::ok ||
+            tx.set_master_key(bench_ssrc, inner_key, 0) != errc::ok)
+            die("ekt_sender setup");
+        auto n = tx.write_field(0, 0, false, field);
+        if (!n) die("ekt write_field");
+        field_size = *n;
+    }
+    packet_set tagged(f.dbl.count(), f.dbl.size + field.size());
+    tagged.size = f.dbl.size + field_size;
+    for (std::size_t i = 0; i < f.dbl.count(); ++i) {
+        std::memcpy(tagged.slot(i).data(), f.dbl.slot(i).data(), f.dbl.size);
+        std::memcpy(tagged.slot(i).data() + f.dbl.size, field.data(), field_size);
+    }
+    packet_set work(p.batch, tagged.size);
+    batches w{p, work};
+    typename Suite::endpoint rx, plain_rx;
+    perc::ekt_receiver<wrap> ekt;
+    if (rx.init(f.master_key, f.master_salt) != errc::ok ||
+        plain_rx.init(f.master_key, f.master_salt) != errc::ok || ekt.init(16) != errc::ok ||
+        ekt.add_key({0x1234, ekt_key, inner_salt, 0}, 0) != errc::ok)
+        die("ekt receiver setup");
+    auto ours_impl = impl{[&](std::size_t b) {
+                              if (b == 0) (void)rx.remove_stream(bench_ssrc);
+                              w.stage(tagged, b);
+                          },
+                          [&] {
+                              std::size_t good = 0;
+                              const std::size_t in_size = work.size;
+                              for (std::size_t i = 0; i < p.batch; ++i) {
+                                  bytes_span s = work.slot(i);
+                                  good += perc::unprotect_rtp_with_ekt(rx, ekt, s.first(in_size), s,
+                                                                       0)
+                                              .has_value();
+                              }
+                              return good;
+                          }};
+    auto raw_impl = impl{[&](std::size_t b) {
+                             if (b == 0) (void)plain_rx.remove_stream(bench_ssrc);
+                             w.stage(f.dbl, b);
+                         },
+                         [&] {
+                             std::size_t good = 0;
+                             const std::size_t in_size = work.size;
+                             for (std::size_t i = 0; i < p.batch; ++i) {
+                                 bytes_span s = work.slot(i);
+                                 good += plain_rx.unprotect_rtp(s.first(in_size), s).has_value();
+                             }
+                             return good;
+                         }};
+    absent lib_impl;
+    report(ctx, p, {name, Suite::name, f.payload}, measure(p, name, ours_impl, raw_impl, lib_impl));
+}
+
 template <class Suite>
 void run_suite(context& ctx)
 {
@@ -1465,7 +1536,9 @@ void run_suite(context& ctx)
         // RFC 8723 double transform and Media Distributor.
         const bool any_double = wanted(ctx, "double_protect") || wanted(ctx, "double_unprotect") ||
                                 wanted(ctx, "double_forged_reject") ||
-                                wanted(ctx, "double_inner_forged") || wanted(ctx, "md_relay");
+                                wanted(ctx, "double_inner_forged") || wanted(ctx, "md_relay") ||
+                                wanted(ctx, "ekt_receive_short") ||
+                                wanted(ctx, "ekt_receive_full");
         if (!any_double) continue;
         double_fixture<Suite> df(p.packets(), f);
 #if PERC_BENCH_HAVE_LIBSRTP2
@@ -1480,6 +1553,8 @@ void run_suite(context& ctx)
         if (wanted(ctx, "double_inner_forged"))
             case_double_unprotect(ctx, p, df, work, double_input::inner_forged, valid);
         if (wanted(ctx, "md_relay")) case_md_relay(ctx, p, df, work);
+        if (wanted(ctx, "ekt_receive_short")) case_ekt_receive(ctx, p, df, false);
+        if (wanted(ctx, "ekt_receive_full")) case_ekt_receive(ctx, p, df, true);
     }
     if (wanted(ctx, "key_setup")) {
         keys<Suite> k;
@@ -1508,6 +1583,7 @@ void usage()
               "  --filter CASE  run only cases whose name contains CASE (srtp_protect,\n"
               "                 srtp_unprotect, forged_reject, srtcp_protect, srtcp_unprotect,\n"
               "                 key_setup, double_protect, double_unprotect,\n"
+              "                 ekt_receive_short, ekt_receive_full,\n"
               "                 double_forged_reject, double_inner_forged, md_relay)");
 }
 
