@@ -13,6 +13,9 @@ struct aead_aes_128_gcm {
     static constexpr std::size_t nonce_size = 12;
     static constexpr std::size_t tag_size = 16;
     static constexpr std::size_t master_salt_size = 12;
+    /// RFC 7714 §10 / SP 800-38D: at most 2^36 − 32 plaintext octets per invocation (the
+    /// 32-bit block counter must not wrap).
+    static constexpr std::uint64_t max_plaintext_size = (std::uint64_t{1} << 36) - 32;
     static constexpr std::string_view name = "AEAD_AES_128_GCM";
     static constexpr std::uint16_t dtls_srtp_profile = 0x0007;
 };
@@ -23,6 +26,9 @@ struct aead_aes_256_gcm {
     static constexpr std::size_t nonce_size = 12;
     static constexpr std::size_t tag_size = 16;
     static constexpr std::size_t master_salt_size = 12;
+    /// RFC 7714 §10 / SP 800-38D: at most 2^36 − 32 plaintext octets per invocation (the
+    /// 32-bit block counter must not wrap).
+    static constexpr std::uint64_t max_plaintext_size = (std::uint64_t{1} << 36) - 32;
     static constexpr std::string_view name = "AEAD_AES_256_GCM";
     static constexpr std::uint16_t dtls_srtp_profile = 0x0008;
 };

@@ -42,11 +42,9 @@ class aead_gcm {
 public:
     using suite = Suite;
     static constexpr std::size_t key_size = Suite::key_size;
-    static constexpr std::size_t nonce_size = 12;
-    static constexpr std::size_t tag_size = 16;
-    /// RFC 7714 §10 / SP 800-38D: at most 2^36 − 32 plaintext octets per invocation (the
-    /// 32-bit block counter must not wrap).
-    static constexpr std::uint64_t max_plaintext_size = (std::uint64_t{1} << 36) - 32;
+    static constexpr std::size_t nonce_size = Suite::nonce_size;
+    static constexpr std::size_t tag_size = Suite::tag_size;
+    static constexpr std::uint64_t max_plaintext_size = Suite::max_plaintext_size;
 
     aead_gcm() noexcept = default;
     aead_gcm(aead_gcm&&) noexcept = default;
@@ -87,9 +85,7 @@ public:
     errc seal(std::span<const std::uint8_t, nonce_size> nonce, const aad_view& aad, bytes_view in,
               bytes_span out, std::span<std::uint8_t, tag_size> tag) noexcept
     {
-        if (!aes_) return errc::no_key;
-        if (out.size() != in.size() || in.size() > max_plaintext_size) return errc::invalid_argument;
-        if (!in_place_or_disjoint(in, out)) return errc::buffer_overlap;
+        if (errc e = check(in, out); e != errc::ok) return e;
         try {
             std::uint8_t ks[16 * batch_blocks];
             // First batch: block 0 is J0 = IV ‖ 1 (tag mask), then IV ‖ 2, IV ‖ 3, ...
@@ -118,9 +114,7 @@ public:
     errc open(std::span<const std::uint8_t, nonce_size> nonce, const aad_view& aad, bytes_view in,
               std::span<const std::uint8_t, tag_size> tag, bytes_span out) noexcept
     {
-        if (!aes_) return errc::no_key;
-        if (out.size() != in.size() || in.size() > max_plaintext_size) return errc::invalid_argument;
-        if (!in_place_or_disjoint(in, out)) return errc::buffer_overlap;
+        if (errc e = check(in, out); e != errc::ok) return e;
         try {
             std::uint8_t ks[16 * batch_blocks];
             const std::size_t first = first_blocks(in.size());
@@ -138,6 +132,16 @@ public:
     }
 
 private:
+    // The checks seal and open share: a key, equal sizes within the GCM limit, and `out`
+    // either `in` itself or disjoint from it.
+    errc check(bytes_view in, bytes_span out) const noexcept
+    {
+        if (!aes_) return errc::no_key;
+        if (out.size() != in.size() || in.size() > max_plaintext_size) return errc::invalid_argument;
+        if (!in_place_or_disjoint(in, out)) return errc::buffer_overlap;
+        return errc::ok;
+    }
+
     // Fills ks with E(IV ‖ 1), E(IV ‖ 2), ... — as many blocks as `size` octets need (plus
     // the tag mask), at most one batch. Returns the number of blocks computed.
     static std::size_t first_blocks(std::size_t size) noexcept

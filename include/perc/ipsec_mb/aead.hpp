@@ -145,10 +145,9 @@ template <class Suite> class aead_gcm {
 public:
     using suite = Suite;
     static constexpr std::size_t key_size = Suite::key_size;
-    static constexpr std::size_t nonce_size = 12;
-    static constexpr std::size_t tag_size = 16;
-    /// RFC 7714 §10 / SP 800-38D: at most 2^36 − 32 plaintext octets per invocation.
-    static constexpr std::uint64_t max_plaintext_size = (std::uint64_t{1} << 36) - 32;
+    static constexpr std::size_t nonce_size = Suite::nonce_size;
+    static constexpr std::size_t tag_size = Suite::tag_size;
+    static constexpr std::uint64_t max_plaintext_size = Suite::max_plaintext_size;
     /// Two-piece AAD up to this size is joined on the stack for seal()'s one-shot call.
     static constexpr std::size_t joined_aad_max = 512;
     /// open() (and seal() with long two-piece AAD) hashes AAD (≤ 64 octets) and text padded
