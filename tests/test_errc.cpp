@@ -17,7 +17,7 @@ namespace {
 
 // Every enumerator, as declared. The "exactly these have names" test below fails if one is
 // added to the enum without being listed here (or without a to_string case).
-constexpr std::array<errc, 35> all_errc = {
+constexpr std::array<errc, 41> all_errc = {
     errc::ok,
     errc::truncated,
     errc::bad_rtp_version,
@@ -31,6 +31,9 @@ constexpr std::array<errc, 35> all_errc = {
     errc::ekt_bad_length,
     errc::ekt_unknown_type,
     errc::tunnel_bad_message,
+    errc::tunnel_unknown_type,
+    errc::tunnel_bad_length,
+    errc::tunnel_bad_vector,
     errc::auth_failed,
     errc::replayed,
     errc::too_old,
@@ -40,6 +43,9 @@ constexpr std::array<errc, 35> all_errc = {
     errc::header_extension_rejected,
     errc::ekt_epoch_rollback,
     errc::ekt_ssrc_mismatch,
+    errc::tunnel_unsupported_version,
+    errc::unknown_association,
+    errc::no_common_profile,
     errc::buffer_too_small,
     errc::bad_key_size,
     errc::bad_salt_size,
@@ -70,6 +76,8 @@ static_assert(num(errc::auth_failed) == 32);
 static_assert(num(errc::replayed) == 33);
 static_assert(num(errc::too_old) == 34);
 static_assert(num(errc::ekt_ssrc_mismatch) == 40);
+static_assert(num(errc::tunnel_bad_vector) == 15);
+static_assert(num(errc::no_common_profile) == 43);
 static_assert(num(errc::buffer_too_small) == 64);
 static_assert(num(errc::index_exhausted) == 68);
 static_assert(num(errc::stream_exists) == 75);
@@ -90,7 +98,7 @@ TEST_CASE("errc: every enumerator has a unique name that is not \"unknown\"")
         CHECK(s != "unknown");
         CHECK(names.insert(s).second);
     }
-    CHECK(names.size() == 35);
+    CHECK(names.size() == all_errc.size());
 }
 
 TEST_CASE("errc: exactly the declared enumerators have names")

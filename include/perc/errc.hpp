@@ -22,7 +22,10 @@ enum class [[nodiscard]] errc : std::uint8_t {
     ohb_truncated = 9,         ///< outer plaintext shorter than inner tag + OHB
     ekt_bad_length = 10,       ///< EKTField length inconsistent
     ekt_unknown_type = 11,     ///< EKT message type not known
-    tunnel_bad_message = 12,   ///< RFC 9185 tunnel message malformed
+    tunnel_bad_message = 12,   ///< RFC 9185 §6: a field holds a value the RFC does not allow
+    tunnel_unknown_type = 13,  ///< RFC 9185 §6.1: msg_type not defined (0 reserved, 6..255)
+    tunnel_bad_length = 14,    ///< RFC 9185 §6.1: `length` disagrees with the body's structure
+    tunnel_bad_vector = 15,    ///< RFC 9185 §6.2-6.6: a vector length outside its <min..max>
 
     // rejected by policy or cryptography (kind::rejected)
     auth_failed = 32,       ///< AEAD tag did not verify
@@ -34,6 +37,9 @@ enum class [[nodiscard]] errc : std::uint8_t {
     header_extension_rejected = 38, ///< RFC 8723 §5.3 policy: extensions refused
     ekt_epoch_rollback = 39,        ///< RFC 8870 §4.1 epoch lower than seen
     ekt_ssrc_mismatch = 40,         ///< RFC 8870 §4.3.2 SSRC differs from the packet's
+    tunnel_unsupported_version = 41, ///< RFC 9185 §5.5: tunnel protocol version not supported
+    unknown_association = 42,        ///< RFC 9185 §5.3/§5.4: association id not known here
+    no_common_profile = 43,          ///< RFC 9185 §5.4: no profile supported by KD, MD and endpoint
 
     // caller misuse (kind::misuse)
     buffer_too_small = 64,    ///< output span cannot hold the result
@@ -81,6 +87,9 @@ constexpr std::string_view to_string(errc e) noexcept
     case errc::ekt_bad_length: return "ekt_bad_length";
     case errc::ekt_unknown_type: return "ekt_unknown_type";
     case errc::tunnel_bad_message: return "tunnel_bad_message";
+    case errc::tunnel_unknown_type: return "tunnel_unknown_type";
+    case errc::tunnel_bad_length: return "tunnel_bad_length";
+    case errc::tunnel_bad_vector: return "tunnel_bad_vector";
     case errc::auth_failed: return "auth_failed";
     case errc::replayed: return "replayed";
     case errc::too_old: return "too_old";
@@ -90,6 +99,9 @@ constexpr std::string_view to_string(errc e) noexcept
     case errc::header_extension_rejected: return "header_extension_rejected";
     case errc::ekt_epoch_rollback: return "ekt_epoch_rollback";
     case errc::ekt_ssrc_mismatch: return "ekt_ssrc_mismatch";
+    case errc::tunnel_unsupported_version: return "tunnel_unsupported_version";
+    case errc::unknown_association: return "unknown_association";
+    case errc::no_common_profile: return "no_common_profile";
     case errc::buffer_too_small: return "buffer_too_small";
     case errc::bad_key_size: return "bad_key_size";
     case errc::bad_salt_size: return "bad_salt_size";
