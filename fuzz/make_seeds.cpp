@@ -416,6 +416,56 @@ void ekt_seeds(const fs::path& dir)
     write(dir, "ekt-plaintext-16", plain);
 }
 
+// RFC 9185 tunnel streams: the §7 example, the rfc8871 digest §6.4 examples, and the edges
+// (version != 0, unknown msg_type, extra octets after UnsupportedVersion, empty dtls_message).
+void tunnel_seeds(const fs::path& dir)
+{
+    auto message = [](unsigned type, const bytes& body) {
+        bytes m;
+        put8(m, type);
+        put16(m, static_cast<unsigned>(body.size()));
+        return cat(m, body);
+    };
+    const bytes id = {0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x46, 0x77,
+                      0x88, 0x99, 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff};
+    const bytes supported = {0x01, 0x00, 0x07, 0x00, 0x00, 0x04, 0x00, 0x09, 0x00, 0x0a};
+    write(dir, "tunnel-rfc9185-s7-supported-profiles", supported);
+    const bytes unsupported = message(2, {0x00});
+    write(dir, "tunnel-unsupported-version", unsupported);
+    write(dir, "tunnel-unsupported-version-extra", message(2, {0x03, 0xde, 0xad, 0xbe, 0xef}));
+    const bytes disconnect = message(5, id);
+    write(dir, "tunnel-endpoint-disconnect", disconnect);
+    const bytes tunneled = message(4, cat(cat(id, {0x00, 0x03}), {0x16, 0xfe, 0xfd}));
+    write(dir, "tunnel-tunneled-dtls", tunneled);
+    write(dir, "tunnel-tunneled-dtls-empty", message(4, cat(id, {0x00, 0x00})));
+    auto media_keys = [&](unsigned profile, const bytes& mki, std::size_t key, std::size_t salt) {
+        bytes b = id;
+        put16(b, profile);
+        put8(b, static_cast<unsigned>(mki.size()));
+        b = cat(b, mki);
+        for (unsigned start : {0x40u, 0x80u}) {
+            put8(b, static_cast<unsigned>(key));
+            b = cat(b, pattern(key, start));
+        }
+        for (unsigned start : {0xa0u, 0xb0u}) {
+            put8(b, static_cast<unsigned>(salt));
+            b = cat(b, pattern(salt, start));
+        }
+        return message(3, b);
+    };
+    const bytes keys_128 = media_keys(0x0009, {}, 16, 12);
+    write(dir, "tunnel-media-keys-0009", keys_128);
+    write(dir, "tunnel-media-keys-000a-mki", media_keys(0x000a, {0x01, 0x02}, 32, 12));
+    bytes v1 = supported;
+    v1[3] = 0x01; // a version this library does not know (RFC 9185 §5.5)
+    write(dir, "tunnel-supported-profiles-version1", v1);
+    write(dir, "tunnel-unknown-type-then-disconnect", cat(message(6, {0xab, 0xcd}), disconnect));
+    write(dir, "tunnel-stream-5-messages",
+          cat(cat(cat(cat(supported, tunneled), keys_128), unsupported), disconnect));
+    const bytes three = cat(cat(supported, tunneled), keys_128);
+    write(dir, "tunnel-stream-truncated", bytes(three.begin(), three.end() - 5));
+}
+
 } // namespace
 
 int main(int argc, char** argv)
@@ -478,6 +528,7 @@ int main(int argc, char** argv)
 
     ohb_seeds(root / "ohb");
     ekt_seeds(root / "ekt_field");
+    tunnel_seeds(root / "tunnel");
 
     std::printf("wrote %zu seeds under %s\n", written, root.string().c_str());
     return 0;
