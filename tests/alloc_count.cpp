@@ -11,11 +11,15 @@
 // rejections included. Then RFC 8870 EKT for both pairings: once the first FullEKTField has been
 // unwrapped (setup), Short fields, repeats of the SAME Full field (receiver cache hit, sender's
 // cached EKTCiphertext), unknown message types and rejections that need no unwrap.
+// Then the researcher suites (non-standard, docs/adding-a-suite.md): ChaCha20-Poly1305 and
+// AES-128-OCB as single layers, as both layers, mixed with AES-GCM, and at a Media Distributor
+// (OCB's forged-packet path re-encrypts in place, also without allocating).
 // Both counters must end at 0 for every part.
 // A plain program (no doctest): prints the counts and "N passed, M failed"; exit 1 on failure.
 #include <perc/srtp_aead_transform.hpp>
 
 #include <perc/botan/double.hpp>
+#include <perc/botan/research_suites.hpp>
 #include <perc/botan/srtp.hpp>
 #include <perc/double_endpoint.hpp>
 #include <perc/media_distributor.hpp>
@@ -999,6 +1003,25 @@ int main()
     measure<ekt_rig<perc::botan::double_aes_256_gcm, perc::botan::ekt_sender_aes_256,
                     perc::botan::ekt_receiver_aes_256>>("EKT AESKW256 + DOUBLE_AEAD_AES_256_GCM",
                                                         rounds);
+    // Researcher suites: the same rigs (mixed doubles whose halves have equal key sizes).
+    measure<rig<perc::botan::srtp_chacha20_poly1305>>("AEAD_CHACHA20_POLY1305 (non-standard)",
+                                                      rounds);
+    measure<rig<perc::botan::srtp_aes_128_ocb>>("AEAD_AES_128_OCB_TAGLEN128 (non-standard)",
+                                                rounds);
+    measure<double_rig<perc::botan::double_chacha20_poly1305>>(
+        "double AEAD_CHACHA20_POLY1305 (non-standard)", rounds);
+    measure<double_rig<perc::botan::double_aes_128_ocb>>(
+        "double AEAD_AES_128_OCB_TAGLEN128 (non-standard)", rounds);
+    measure<double_rig<perc::double_endpoint<perc::botan::srtp_chacha20_poly1305,
+                                             perc::botan::srtp_aes_256_gcm>>>(
+        "double inner CHACHA20_POLY1305, outer AES_256_GCM (non-standard)", rounds);
+    measure<double_rig<perc::double_endpoint<perc::botan::srtp_aes_128_gcm,
+                                             perc::botan::srtp_aes_128_ocb>>>(
+        "double inner AES_128_GCM, outer AES_128_OCB (non-standard)", rounds);
+    measure<md_rig<perc::botan::srtp_chacha20_poly1305>>(
+        "media_distributor AEAD_CHACHA20_POLY1305 (non-standard)", rounds);
+    measure<md_rig<perc::botan::srtp_aes_128_ocb>>(
+        "media_distributor AEAD_AES_128_OCB_TAGLEN128 (non-standard)", rounds);
     std::printf("alloc: %zu packets, %zu allocations\n", packets, total_allocations);
     for (std::size_t k = 0; k < failed && k < failures.size(); ++k)
         std::printf("FAILED line %d: %s (detail %u)\n", failures[k].line, failures[k].what,

@@ -33,6 +33,44 @@ struct aead_aes_256_gcm {
     static constexpr std::uint16_t dtls_srtp_profile = 0x0008;
 };
 
+// Researcher suites (docs/adding-a-suite.md). NON-STANDARD for SRTP: no RFC defines them for
+// SRTP and no DTLS-SRTP protection profile exists, so they have no `dtls_srtp_profile` member
+// and cannot be negotiated — both ends must be configured alike. They are used exactly as
+// RFC 7714 uses AES-GCM: the §8.1/§9.1 IV as the 12-octet nonce, a 12-octet master salt,
+// session keys from the RFC 3711 AES-CM KDF (AES_256_CM_PRF of RFC 6188 for 32-octet keys).
+
+/// RFC 8439 §2.8: AEAD_CHACHA20_POLY1305 — 32-octet key, 12-octet nonce, 16-octet tag.
+struct aead_chacha20_poly1305 {
+    static constexpr std::size_t key_size = 32;
+    static constexpr std::size_t nonce_size = 12;
+    static constexpr std::size_t tag_size = 16;
+    static constexpr std::size_t master_salt_size = 12;
+    /// RFC 8439 §2.8: P_MAX = 274,877,906,880 octets (2^38 − 64: the 32-bit block counter
+    /// starts at 1).
+    static constexpr std::uint64_t max_plaintext_size = (std::uint64_t{1} << 38) - 64;
+    static constexpr std::string_view name = "AEAD_CHACHA20_POLY1305";
+    static constexpr std::string_view status = "non-standard: no DTLS-SRTP profile";
+};
+
+/// RFC 7253 §3.1: AEAD_AES_128_OCB_TAGLEN128 — 16-octet key, 12-octet nonce, 16-octet tag.
+struct aead_aes_128_ocb {
+    static constexpr std::size_t key_size = 16;
+    static constexpr std::size_t nonce_size = 12;
+    static constexpr std::size_t tag_size = 16;
+    static constexpr std::size_t master_salt_size = 12;
+    /// A bound of perc's implementation (its L table covers block indices below 2^32):
+    /// 2^32 − 1 whole blocks. Associated data is bounded the same way.
+    static constexpr std::uint64_t max_plaintext_size = (std::uint64_t{1} << 36) - 16;
+    static constexpr std::string_view name = "AEAD_AES_128_OCB_TAGLEN128";
+    static constexpr std::string_view status = "non-standard: no DTLS-SRTP profile";
+};
+
+/// Whether `Suite` can be negotiated by DTLS-SRTP (RFC 5764 §4.1.2): it has a profile id.
+// clang-format off
+template <class Suite>
+inline constexpr bool has_dtls_srtp_profile = requires { Suite::dtls_srtp_profile; };
+// clang-format on
+
 /// DTLS-SRTP protection profiles (RFC 5764 §4.1.2, RFC 7714 §14.2, RFC 8723 §10.1).
 enum class srtp_profile : std::uint16_t {
     aead_aes_128_gcm = 0x0007,
