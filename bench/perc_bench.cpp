@@ -1,11 +1,14 @@
-// perc-bench — per-packet cost of perc on the Botan backend, measured in the same rounds as
-// (a) the raw adapter — the bare AEAD passes over the same IVs, AADs and payloads, the floor
-// any implementation on this backend pays — and (b) Debian's libsrtp2 doing the same job.
+// perc-bench — per-packet cost of perc on each AEAD backend (Botan; Intel IPsec-MB when
+// built with it), measured in the same rounds as (a) the raw AEAD passes of the SAME backend
+// over the same IVs, AADs and payloads — the floor any implementation on that backend pays —
+// and (b) Debian's libsrtp2 doing the same job. Raw is the perc adapter for Botan (a thin
+// layer over Botan's AES/CTR/GHASH) and the library's own one-shot GCM calls for IPsec-MB.
 // Cases: one RFC 7714 AES-GCM layer (srtp_*, srtcp_*, forged_reject, key_setup) and the
 // RFC 8723 double transform (double_protect, double_unprotect, double_forged_reject,
-// double_inner_forged: raw = two adapter passes, libsrtp2 = two composed sessions) and Media
+// double_inner_forged: raw = two passes, libsrtp2 = two composed sessions), Media
 // Distributor relay (md_relay: raw = one open + one seal, libsrtp2 = unprotect, header and
-// OHB rewrite, protect). See docs/performance.md for how to read the output.
+// OHB rewrite, protect) and RFC 8870 EKT receive. See docs/performance.md for how to read the
+// output.
 //
 // Method: a "case" owns three implementations (ours, raw, libsrtp2). Each implementation is
 // a pair of lambdas: stage(batch) copies the next batch of packets into hot work buffers and
@@ -15,6 +18,10 @@
 // medians of per-round ratios — so load from other processes on a shared machine hits all
 // three alike. Heap allocations inside run() are counted (operator new, Botan's
 // allocate_memory, malloc/calloc/realloc).
+//
+// Every case is written once, as a template over a suite<Backend, KeySize> (the backend
+// traits name the transform, double endpoint, Media Distributor, KDF and raw AEAD types), and
+// instantiated for each backend and key size by run_suite().
 //
 // Adding a case: write a function like case_srtp_protect() — build the three impl{stage, run}
 // objects (or `absent{}`), call measure(), then report(). No virtual call sits in a timed loop.
@@ -34,6 +41,25 @@
 
 #if PERC_BENCH_HAVE_LIBSRTP2
 #include <srtp2/srtp.h>
+#endif
+
+#ifndef PERC_BENCH_HAVE_IPSEC_MB
+#define PERC_BENCH_HAVE_IPSEC_MB 0
+#endif
+#if PERC_BENCH_HAVE_IPSEC_MB
+#include <perc/ipsec_mb/aead.hpp>
+#include <perc/ipsec_mb/aes_cm_kdf.hpp>
+#include <perc/ipsec_mb/double.hpp>
+#include <perc/ipsec_mb/manager.hpp>
+#include <perc/ipsec_mb/srtp.hpp>
+
+#include <intel-ipsec-mb.h>
+#endif
+// Define to 1 to time the IPsec-MB backend against its perc adapter (perc::ipsec_mb::aead_gcm)
+// instead of the library's bare one-shot GCM calls: separates the adapter's cost (verify
+// before decrypt, wiping its scratch) from the rest of perc's per-packet glue.
+#ifndef PERC_BENCH_IPSEC_MB_RAW_ADAPTER
+#define PERC_BENCH_IPSEC_MB_RAW_ADAPTER 0
 #endif
 
 #if defined(__x86_64__) || defined(__i386__)
@@ -225,7 +251,8 @@ struct options {
     std::size_t key_setups = 128;
     bool json = false;
     bool quick = false;
-    std::string filter; ///< run only cases whose name contains this
+    std::string filter;          ///< run only cases whose name contains this
+    std::string backend = "all"; ///< "botan", "ipsec-mb" or "all"
 };
 
 struct plan {
@@ -378,6 +405,7 @@ struct context {
     options opt;
     double tsc_ghz = 0;
     bool header_printed = false;
+    const char* backend = ""; ///< backend of the cases being run ("botan", "ipsec-mb")
 };
 
 struct row {
@@ -391,8 +419,9 @@ struct row {
 
 void print_table_header()
 {
-    std::printf("%-20s %-10s %5s | %9s %8s %6s %6s %6s | %9s %6s %6s | %9s %6s %6s | %6s %8s %8s\n",
-                "case", "suite", "bytes", "ours_ns", "Mpkt/s", "cyc/B", "+-%", "allocs", "raw_ns",
+    std::printf("%-20s %-8s %-10s %5s | %9s %8s %6s %6s %6s | %9s %6s %6s | %9s %6s %6s | %6s %8s "
+                "%8s\n",
+                "case", "backend", "suite", "bytes", "ours_ns", "Mpkt/s", "cyc/B", "+-%", "allocs", "raw_ns",
                 "cyc/B", "allocs", "srtp2_ns", "cyc/B", "allocs", "vs_raw", "vs_srtp2",
                 "vs_valid");
 }
@@ -432,12 +461,12 @@ double report(context& ctx, const plan& p, const row& r, const measurement& m)
     const double vs_raw = median(m.vs_raw);
     const double vs_lib = median(m.vs_lib);
     if (ctx.opt.json) {
-        std::printf("{\"case\":\"%s\",\"backend\":\"botan\",\"suite\":\"%s\",\"payload\":%zu,"
+        std::printf("{\"case\":\"%s\",\"backend\":\"%s\",\"suite\":\"%s\",\"payload\":%zu,"
                     "\"ns\":%s,\"ns_min\":%s,\"ns_iqr_half_pct\":%s,\"pps\":%s,"
                     "\"cycles_per_byte\":%s,\"allocs\":%s,\"raw_ns\":%s,\"raw_allocs\":%s,"
                     "\"libsrtp_ns\":%s,\"libsrtp_allocs\":%s,\"vs_raw\":%s,\"vs_libsrtp\":%s,"
                     "\"vs_valid\":%s,\"rounds\":%zu,\"packets_per_round\":%zu,\"tsc_ghz\":%s}\n",
-                    r.name, r.suite, r.payload, json_num(ns[ours]).c_str(),
+                    r.name, ctx.backend, r.suite, r.payload, json_num(ns[ours]).c_str(),
                     json_num(quantile(m.s[ours].ns, 0.0)).c_str(), json_num(spread).c_str(),
                     json_num(1e9 / ns[ours]).c_str(), json_num(cpb[ours]).c_str(),
                     json_num(allocs[ours]).c_str(), json_num(ns[raw]).c_str(),
@@ -450,9 +479,9 @@ double report(context& ctx, const plan& p, const row& r, const measurement& m)
             print_table_header();
             ctx.header_printed = true;
         }
-        std::printf("%-20s %-10s %5zu | %9s %8s %6s %6s %6s | %9s %6s %6s | %9s %6s %6s | "
+        std::printf("%-20s %-8s %-10s %5zu | %9s %8s %6s %6s %6s | %9s %6s %6s | %9s %6s %6s | "
                     "%6s %8s %8s\n",
-                    r.name, r.suite, r.payload, fmt("%.1f", ns[ours]).c_str(),
+                    r.name, ctx.backend, r.suite, r.payload, fmt("%.1f", ns[ours]).c_str(),
                     fmt("%.3f", 1e3 / ns[ours]).c_str(), fmt("%.2f", cpb[ours]).c_str(),
                     fmt("%.1f", spread).c_str(), fmt("%.2f", allocs[ours]).c_str(),
                     fmt("%.1f", ns[raw]).c_str(), fmt("%.2f", cpb[raw]).c_str(),
@@ -558,34 +587,118 @@ errc raw_open(Aead& a, const perc::aead_nonce& n, std::uint8_t* pkt, std::size_t
                   std::span<const std::uint8_t, 16>{pkt + clear + ps, 16}, payload);
 }
 
-// ============================================================== suites
+// ============================================================== backends and suites
 
-struct suite_aes128 {
-    using transform = perc::botan::srtp_aes_128_gcm;
-    using aead = perc::botan::aead_aes_128_gcm;
-    using endpoint = perc::botan::double_aes_128_gcm;
-    using distributor = perc::botan::media_distributor_aes_128_gcm;
-    using kdf = perc::botan::aes_cm_kdf<16>;
-    static constexpr const char* name = "aes128-gcm";
-#if PERC_BENCH_HAVE_LIBSRTP2
-    static void srtp2_policy(srtp_crypto_policy_t* p)
-    {
-        srtp_crypto_policy_set_aes_gcm_128_16_auth(p);
-    }
-#endif
+/// K == 16 picks A128, K == 32 picks A256.
+template <std::size_t K, class A128, class A256>
+using by_key = std::conditional_t<K == 16, A128, A256>;
+
+/// Backend traits: the perc types a user of the backend would name (the ready-made aliases),
+/// and `raw`, the bare AEAD floor of the same backend (an aead_cipher-shaped type with
+/// set_key, seal and open). EKT always uses Botan's AES key wrap (IPsec-MB 1.3 has none).
+struct botan_backend {
+    static constexpr const char* name = "botan";
+    template <std::size_t K>
+    using transform = by_key<K, perc::botan::srtp_aes_128_gcm, perc::botan::srtp_aes_256_gcm>;
+    template <std::size_t K>
+    using endpoint = by_key<K, perc::botan::double_aes_128_gcm, perc::botan::double_aes_256_gcm>;
+    template <std::size_t K>
+    using distributor = by_key<K, perc::botan::media_distributor_aes_128_gcm,
+                               perc::botan::media_distributor_aes_256_gcm>;
+    template <std::size_t K> using kdf = perc::botan::aes_cm_kdf<K>;
+    /// The perc adapter: Botan's AES, CTR and GHASH with the tag checked before decryption.
+    template <std::size_t K>
+    using raw = by_key<K, perc::botan::aead_aes_128_gcm, perc::botan::aead_aes_256_gcm>;
 };
 
-struct suite_aes256 {
-    using transform = perc::botan::srtp_aes_256_gcm;
-    using aead = perc::botan::aead_aes_256_gcm;
-    using endpoint = perc::botan::double_aes_256_gcm;
-    using distributor = perc::botan::media_distributor_aes_256_gcm;
-    using kdf = perc::botan::aes_cm_kdf<32>;
-    static constexpr const char* name = "aes256-gcm";
+#if PERC_BENCH_HAVE_IPSEC_MB
+/// The IPsec-MB floor: the library's one-shot GCM encryption / decryption (the same function
+/// table, hence the same code path — AVX-512/VAES where the CPU has it — as the perc adapter),
+/// with the AAD passed in one piece (header ‖ ESRTCP word joined on the stack for SRTCP).
+/// open() decrypts, then compares the computed tag: what a caller of the bare library does,
+/// without perc's verify-before-decrypt, scratch wiping or argument checks.
+template <std::size_t K>
+class imb_raw_gcm {
+public:
+    errc set_key(std::span<const std::uint8_t, K> key) noexcept
+    {
+        fn_ = perc::ipsec_mb::detail::gcm_table<K>(IMB_ARCH_NONE);
+        if (fn_ == nullptr) return errc::backend_failure;
+        fn_->pre(key.data(), &key_);
+        return errc::ok;
+    }
+    errc seal(std::span<const std::uint8_t, 12> nonce, const perc::aad_view& aad, bytes_view in,
+              bytes_span out, std::span<std::uint8_t, 16> tag) noexcept
+    {
+        std::uint8_t joined[64];
+        const std::uint8_t* a = join(aad, joined);
+        fn_->enc(&key_, &ctx_, out.data(), in.data(), in.size(), nonce.data(), a, aad.size(),
+                 tag.data(), 16);
+        return errc::ok;
+    }
+    errc open(std::span<const std::uint8_t, 12> nonce, const perc::aad_view& aad, bytes_view in,
+              std::span<const std::uint8_t, 16> tag, bytes_span out) noexcept
+    {
+        std::uint8_t joined[64];
+        const std::uint8_t* a = join(aad, joined);
+        std::uint8_t t[16];
+        fn_->dec(&key_, &ctx_, out.data(), in.data(), in.size(), nonce.data(), a, aad.size(), t,
+                 16);
+        return perc::ct_equal(bytes_view{t}, bytes_view{tag}) ? errc::ok : errc::auth_failed;
+    }
+
+private:
+    static const std::uint8_t* join(const perc::aad_view& aad, std::uint8_t (&buf)[64]) noexcept
+    {
+        if (aad.second.empty()) return aad.first.data();
+        std::memcpy(buf, aad.first.data(), aad.first.size());
+        std::memcpy(buf + aad.first.size(), aad.second.data(), aad.second.size());
+        return buf;
+    }
+    alignas(64) gcm_key_data key_{};
+    alignas(64) gcm_context_data ctx_{};
+    const perc::ipsec_mb::detail::gcm_functions* fn_ = nullptr;
+};
+
+struct ipsec_mb_backend {
+    static constexpr const char* name = "ipsec-mb";
+    template <std::size_t K>
+    using transform =
+        by_key<K, perc::ipsec_mb::srtp_aes_128_gcm, perc::ipsec_mb::srtp_aes_256_gcm>;
+    template <std::size_t K>
+    using endpoint =
+        by_key<K, perc::ipsec_mb::double_aes_128_gcm, perc::ipsec_mb::double_aes_256_gcm>;
+    template <std::size_t K>
+    using distributor = by_key<K, perc::ipsec_mb::media_distributor_aes_128_gcm,
+                               perc::ipsec_mb::media_distributor_aes_256_gcm>;
+    template <std::size_t K> using kdf = perc::ipsec_mb::aes_cm_kdf<K>;
+#if PERC_BENCH_IPSEC_MB_RAW_ADAPTER
+    template <std::size_t K>
+    using raw = by_key<K, perc::ipsec_mb::aead_aes_128_gcm, perc::ipsec_mb::aead_aes_256_gcm>;
+#else
+    template <std::size_t K> using raw = imb_raw_gcm<K>;
+#endif
+};
+#endif
+
+/// One (backend, key size): AEAD_AES_128_GCM (K = 16) or AEAD_AES_256_GCM (K = 32).
+template <class Backend, std::size_t K>
+struct suite {
+    static_assert(K == 16 || K == 32);
+    using backend = Backend;
+    using transform = typename Backend::template transform<K>;
+    using aead = typename Backend::template raw<K>;
+    using endpoint = typename Backend::template endpoint<K>;
+    using distributor = typename Backend::template distributor<K>;
+    using kdf = typename Backend::template kdf<K>;
+    static constexpr const char* name = K == 16 ? "aes128-gcm" : "aes256-gcm";
 #if PERC_BENCH_HAVE_LIBSRTP2
     static void srtp2_policy(srtp_crypto_policy_t* p)
     {
-        srtp_crypto_policy_set_aes_gcm_256_16_auth(p);
+        if constexpr (K == 16)
+            srtp_crypto_policy_set_aes_gcm_128_16_auth(p);
+        else
+            srtp_crypto_policy_set_aes_gcm_256_16_auth(p);
     }
 #endif
 };
@@ -1520,6 +1633,7 @@ void case_ekt_receive(context& ctx, const plan& p, double_fixture<Suite>& f, boo
 template <class Suite>
 void run_suite(context& ctx)
 {
+    ctx.backend = Suite::backend::name;
     const options& o = ctx.opt;
     const plan p{o.rounds, o.packets / o.batch, o.batch};
     for (std::size_t payload : {64u, 160u, 1200u, 1400u}) {
@@ -1575,7 +1689,9 @@ std::size_t parse_count(const char* s, const char* what)
 void usage()
 {
     std::puts("usage: perc-bench [--quick] [--json] [--rounds N] [--packets N] [--filter CASE]\n"
-              "  --quick        15 rounds x 1024 packets (about 20 s on a loaded 2-vCPU VM)\n"
+              "                  [--backend botan|ipsec-mb|all]\n"
+              "  --quick        15 rounds x 1024 packets (about 20 s for both backends on a\n"
+              "                 loaded 2-vCPU VM)\n"
               "  --json         one JSON object per case on stdout (notes go to stderr)\n"
               "  --rounds N     rounds per case (default 41)\n"
               "  --packets N    distinct packets per implementation per round (default 2048,\n"
@@ -1584,7 +1700,8 @@ void usage()
               "                 srtp_unprotect, forged_reject, srtcp_protect, srtcp_unprotect,\n"
               "                 key_setup, double_protect, double_unprotect,\n"
               "                 ekt_receive_short, ekt_receive_full,\n"
-              "                 double_forged_reject, double_inner_forged, md_relay)");
+              "                 double_forged_reject, double_inner_forged, md_relay)\n"
+              "  --backend B    botan, ipsec-mb or all (default: all the backends built in)");
 }
 
 } // namespace
@@ -1610,6 +1727,13 @@ int main(int argc, char** argv)
             packets_set = true;
         }
         else if (a == "--filter") o.filter = next("--filter needs a case name");
+        else if (a == "--backend") {
+            o.backend = next("--backend needs botan, ipsec-mb or all");
+            if (o.backend != "botan" && o.backend != "ipsec-mb" && o.backend != "all") {
+                usage();
+                return 2;
+            }
+        }
         else if (a == "--help" || a == "-h") {
             usage();
             return 0;
@@ -1631,6 +1755,34 @@ int main(int argc, char** argv)
 #else
     const char* lib_version = "n/a (built without libsrtp2)";
 #endif
+    const bool want_botan = o.backend != "ipsec-mb";
+    bool want_imb = o.backend != "botan";
+#if PERC_BENCH_HAVE_IPSEC_MB
+    // The arch init_mb_mgr_auto picks, which is the one the adapter's function table uses.
+    const char* imb_arch = "unavailable on this CPU";
+    if (const auto m = perc::ipsec_mb::make_manager();
+        m && perc::ipsec_mb::detail::gcm_table<16>(IMB_ARCH_NONE) != nullptr &&
+        perc::ipsec_mb::detail::gcm_table<32>(IMB_ARCH_NONE) != nullptr) {
+        switch (m->used_arch) {
+        case IMB_ARCH_SSE: imb_arch = "SSE"; break;
+        case IMB_ARCH_AVX: imb_arch = "AVX"; break;
+        case IMB_ARCH_AVX2: imb_arch = "AVX2"; break;
+        case IMB_ARCH_AVX512: imb_arch = "AVX512"; break;
+        default: imb_arch = "other"; break;
+        }
+    } else {
+        if (o.backend == "ipsec-mb") die("IPsec-MB cannot run on this CPU");
+        want_imb = false;
+    }
+    char imb_note[128];
+    std::snprintf(imb_note, sizeof imb_note, "IPsec-MB %s (%s code path, raw = %s)",
+                  imb_get_version_str(), imb_arch,
+                  PERC_BENCH_IPSEC_MB_RAW_ADAPTER ? "perc adapter" : "one-shot GCM calls");
+#else
+    if (o.backend == "ipsec-mb") die("built without IPsec-MB");
+    want_imb = false;
+    const char* imb_note = "IPsec-MB n/a (not built in)";
+#endif
     ctx.tsc_ghz = calibrate_tsc_ghz(o.quick ? 100 : 300);
 
     FILE* notes = o.json ? stderr : stdout;
@@ -1640,7 +1792,8 @@ int main(int argc, char** argv)
     const char* opt = "NOT optimized (numbers meaningless)";
 #endif
     std::fprintf(notes,
-                 "perc-bench: perc (Botan %s backend) vs raw adapter vs %s\n"
+                 "perc-bench: perc vs raw AEAD of the same backend vs %s\n"
+                 "backends: Botan %s (raw = perc adapter); %s\n"
                  "build: %s, %s; %zu rounds x %zu packets per implementation (batches of %zu), "
                  "order rotated per round; medians\n"
                  "ns: steady_clock per batch of %zu packets, median over a round's batches, then over "
@@ -1649,7 +1802,7 @@ int main(int argc, char** argv)
                  "not the core clock under turbo: an estimate)\n"
                  "+-%%: half the inter-quartile range of ours, in %% of the median; allocs: heap "
                  "allocations per packet inside timed loops (%s)\n",
-                 Botan::short_version_cstr(), lib_version,
+                 lib_version, Botan::short_version_cstr(), imb_note,
 #if defined(__clang__)
                  "clang " __clang_version__,
 #elif defined(__GNUC__)
@@ -1664,8 +1817,18 @@ int main(int argc, char** argv)
     std::fflush(notes);
 
     const auto start = clock_type::now();
-    run_suite<suite_aes128>(ctx);
-    run_suite<suite_aes256>(ctx);
+    if (want_botan) {
+        run_suite<suite<botan_backend, 16>>(ctx);
+        run_suite<suite<botan_backend, 32>>(ctx);
+    }
+#if PERC_BENCH_HAVE_IPSEC_MB
+    if (want_imb) {
+        run_suite<suite<ipsec_mb_backend, 16>>(ctx);
+        run_suite<suite<ipsec_mb_backend, 32>>(ctx);
+    }
+#else
+    (void)want_imb;
+#endif
     std::fprintf(notes, "total %.2f s\n",
                  static_cast<double>(elapsed_ns(start, clock_type::now())) / 1e9);
 #if PERC_BENCH_HAVE_LIBSRTP2
