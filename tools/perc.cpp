@@ -1,4 +1,6 @@
 // perc — command-line tool: protect, unprotect and relay packets, wrap and unwrap EKT fields.
+#include "demo.hpp"
+
 #include <perc/botan/aes_key_wrap.hpp>
 #include <perc/botan/profiles.hpp>
 #include <perc/ekt.hpp>
@@ -41,6 +43,8 @@ commands:
   unprotect   verify and decrypt SRTP (or SRTCP) packets
   relay       act as a Media Distributor: outer-decrypt, rewrite, outer-encrypt
   ekt         wrap or unwrap an RFC 8870 FullEKTField
+  demo        simulate a whole PERC conference (Key Distributor, Media Distributors,
+              endpoints) and check its security properties
 
 Packets come as arguments or, if none are given, one hex packet per line on standard input.
 All packets of one invocation go through one context in order, so ROC and replay behave as
@@ -731,5 +735,6 @@ int main(int argc, char** argv)
     if (cmd == "unprotect") return run_protect(argc, argv, false);
     if (cmd == "relay") return run_relay(argc, argv);
     if (cmd == "ekt") return run_ekt(argc, argv);
+    if (cmd == "demo") return perc_demo::run_demo(argc, argv);
     return usage_error("unknown command " + std::string(cmd), main_help);
 }

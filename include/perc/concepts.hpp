@@ -74,6 +74,16 @@ concept ekt_key_wrap =
         { cw.wrap(in, out) } noexcept -> std::same_as<result<bytes_span>>;
         { cw.unwrap(in, out) } noexcept -> std::same_as<result<bytes_span>>;
     };
+
+/// A source of cryptographically secure random octets for key generation (the Key
+/// Distributor's EKTKeys, an endpoint's end-to-end master keys, association ids):
+///  - fill: writes out.size() random octets, or returns an errc (backend_failure) having
+///    written nothing usable.
+/// Used at key setup only, never per packet.
+template <class R>
+concept random_source = requires(R r, bytes_span out) {
+    { r.fill(out) } noexcept -> std::same_as<errc>;
+};
 // clang-format on
 
 } // namespace perc

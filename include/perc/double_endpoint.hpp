@@ -14,6 +14,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <utility>
 
 namespace perc {
@@ -42,6 +43,12 @@ struct double_options {
     /// RFC 8723 §5.3: header extensions have no end-to-end integrity; receivers that must
     /// not act on MD-controlled data SHOULD reject packets carrying them.
     bool reject_header_extensions = false;
+    /// RFC 8870 §4.3.2, RFC 8871 §4.5.1: with EKT every sender announces its own end-to-end
+    /// key, so a receiver opens the inner layer only with a key learned for that SSRC
+    /// (set_stream_inner_key). A packet of an SSRC without one returns errc::no_key before
+    /// any decryption (a late joiner waiting for the first FullEKTField), instead of failing
+    /// authentication under the association's own inner key.
+    bool require_stream_key = false;
 };
 
 /// Per-SSRC state: the layers keep independent ROC and replay state (RFC 8723 §3), and a
@@ -201,7 +208,7 @@ public:
             std::uint8_t synthetic[max_base_header];
             const std::size_t ss = synthetic_header(*h, original_of(*h), synthetic);
             if (out.data() != in.data())
-                for (std::size_t i = 0; i < hs; ++i) out[i] = in[i];
+                std::memcpy(out.data(), in.data(), hs);
             const std::size_t inner_total = ps + Inner::tag_size;
             if (errc e = inner_.seal_rtp(h->ssrc, *ii, aad_view{bytes_view{synthetic, ss}},
                                          in.subspan(hs), out.subspan(hs, inner_total));
@@ -227,7 +234,8 @@ public:
     /// 4. inner verify/decrypt with the ORIGINAL SEQ and the inner ROC/replay state.
     /// Both layers' state is committed only when both verified.
     /// Errors: truncated, bad_rtp_version, bad_extension, header_extension_rejected,
-    /// buffer_too_small, buffer_overlap, no_key, no_stream, stream_table_full, too_old,
+    /// buffer_too_small, buffer_overlap, no_key (also: require_stream_key and no key learned
+    /// for this SSRC yet), no_stream, stream_table_full, too_old,
     /// replayed, index_exhausted, auth_failed (either layer), ohb_truncated,
     /// ohb_reserved_bits, ohb_bad_marker, backend_failure.
     result<double_unprotected> unprotect_rtp(bytes_view in, bytes_span out) noexcept
@@ -245,6 +253,7 @@ public:
         if (!inner_.has_key() || !outer_.has_key()) return errc::no_key;
 
         return with_stream(h->ssrc, [&](stream_type& s) -> result<double_unprotected> {
+            if (opt_.require_stream_key && !s.has_own_key) return errc::no_key;
             auto oi = s.outer.rtp_index.estimate(h->seq);
             if (!oi) return oi.error();
             if (errc r = s.outer.rtp_replay.check(*oi); r != errc::ok) return r;
@@ -280,7 +289,7 @@ public:
 
             // Both layers verified: release the packet with the original header values.
             if (out.data() != in.data())
-                for (std::size_t i = 0; i < hs; ++i) out[i] = in[i];
+                std::memcpy(out.data(), in.data(), hs);
             write_fields(out, orig);
             commit(s.outer, *oi);
             commit(s.inner, *ii);
@@ -351,7 +360,7 @@ private:
                                         std::uint8_t* dst) noexcept
     {
         const std::size_t n = h.base_header_size();
-        for (std::size_t i = 0; i < n; ++i) dst[i] = h.packet[i];
+        std::memcpy(dst, h.packet.data(), n);
         dst[0] = static_cast<std::uint8_t>(dst[0] & ~0x10u);
         write_fields(bytes_span{dst, n}, f);
         return n;

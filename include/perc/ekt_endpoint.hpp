@@ -61,10 +61,13 @@ result<bytes_span> protect_rtp_with_ekt(Endpoint& ep, Sender& ekt, bytes_view in
 /// FullEKTField on — then unprotects the SRTP packet that precedes the tag.
 /// EKT failures the RFC says to ignore (unknown type, SSRC mismatch, stale Epoch) do not stop
 /// the SRTP processing; the others reject the packet.
+/// `ekt_info`, when given, receives what was done with the tag (kind, event) once the tag
+/// was processed, even if the SRTP packet is then rejected.
 /// Errors: those of ekt_receiver::process and double_endpoint::unprotect_rtp.
 template <class Endpoint, class Receiver>
 result<double_unprotected> unprotect_rtp_with_ekt(Endpoint& ep, Receiver& ekt, bytes_view in,
-                                                  bytes_span out, std::uint64_t now_ms) noexcept
+                                                  bytes_span out, std::uint64_t now_ms,
+                                                  ekt_received* ekt_info = nullptr) noexcept
 {
     auto h = decode_rtp_header(in);
     if (!h) return h.error();
@@ -74,6 +77,7 @@ result<double_unprotected> unprotect_rtp_with_ekt(Endpoint& ep, Receiver& ekt, b
                                                             k.roc);
                          });
     if (!r) return r.error();
+    if (ekt_info != nullptr) *ekt_info = *r;
     return ep.unprotect_rtp(r->srtp, out);
 }
 

@@ -382,11 +382,44 @@ public:
         });
     }
 
-    /// RFC 8723 §6: relays an SRTCP packet (outer keys only): verify/decrypt with the
-    /// incoming hop key, protect with the outgoing one (next SRTCP index of `to`).
-    /// `out` needs in.size() octets. The outgoing index and key budget are checked before
-    /// decrypting, so after a successful decrypt only a backend failure can follow.
-    /// Errors: those of unprotect_rtcp and protect_rtcp, no_stream, stream_table_full.
+    /// RFC 8723 §6, RFC 8871 §4.4: RTCP is protected hop by hop only, so the MD may read it.
+    /// Verifies and decrypts an SRTCP packet from `from` (that hop's SRTCP replay state) into
+    /// `out` (in.size() octets; `in` itself or disjoint) — once, then forward_rtcp() it to
+    /// any number of links, or consume it.
+    /// Errors: those of srtp_aead_transform::unprotect_rtcp, no_key, no_stream,
+    /// stream_table_full. On error the input and state are unchanged.
+    result<bytes_span> open_rtcp(link_type& from, bytes_view in, bytes_span out) noexcept
+    {
+        auto h = decode_rtcp_header(in);
+        if (!h) return h.error();
+        if (!from.rx_.has_key()) return errc::no_key;
+        return from.rx_streams_.apply(h->ssrc, from.auto_create_, [&](stream_type& rs) {
+            return from.rx_.unprotect_rtcp(rs, in, out);
+        });
+    }
+
+    /// Protects plain RTCP (from open_rtcp, or the MD's own reports, RFC 8871 §4.4) for `to`
+    /// with its next SRTCP index for the packet's SSRC. `out` needs
+    /// plain.size() + Outer::srtcp_overhead octets.
+    /// Errors: those of srtp_aead_transform::protect_rtcp, no_key, key_usage_exhausted,
+    /// index_exhausted, no_stream, stream_table_full.
+    result<bytes_span> forward_rtcp(bytes_view plain, link_type& to, bytes_span out,
+                                    bool encrypt = true) noexcept
+    {
+        auto h = decode_rtcp_header(plain);
+        if (!h) return h.error();
+        if (!to.tx_.has_key()) return errc::no_key;
+        if (to.tx_.srtcp_packets_remaining() == 0) return errc::key_usage_exhausted;
+        return to.tx_streams_.apply(h->ssrc, to.auto_create_, [&](stream_type& ts) -> result<bytes_span> {
+            if (ts.srtcp_next_index > 0x7FFFFFFFu) return errc::index_exhausted;
+            return to.tx_.protect_rtcp(ts, plain, out, encrypt);
+        });
+    }
+
+    /// open_rtcp then forward_rtcp to one link, in `out` (in.size() octets; in place if it
+    /// starts at `in`). The outgoing side is checked before decrypting, so after a
+    /// successful decrypt only a backend failure can follow.
+    /// Errors: those of open_rtcp and forward_rtcp.
     result<bytes_span> relay_rtcp(link_type& from, link_type& to, bytes_view in, bytes_span out,
                                   bool encrypt = true) noexcept
     {
@@ -395,14 +428,16 @@ public:
         if (out.size() < in.size()) return errc::buffer_too_small;
         if (!from.rx_.has_key() || !to.tx_.has_key()) return errc::no_key;
         if (to.tx_.srtcp_packets_remaining() == 0) return errc::key_usage_exhausted;
-        return from.rx_streams_.apply(h->ssrc, from.auto_create_, [&](stream_type& rs) {
-            return to.tx_streams_.apply(h->ssrc, to.auto_create_, [&](stream_type& ts) -> result<bytes_span> {
-                if (ts.srtcp_next_index > 0x7FFFFFFFu) return errc::index_exhausted;
-                auto plain = from.rx_.unprotect_rtcp(rs, in, out);
-                if (!plain) return plain.error();
-                return to.tx_.protect_rtcp(ts, *plain, out, encrypt);
-            });
-        });
+        if (const stream_type* ts = to.tx_streams_.find(h->ssrc)) {
+            if (ts->srtcp_next_index > 0x7FFFFFFFu) return errc::index_exhausted;
+        } else if (!to.auto_create_) {
+            return errc::no_stream;
+        } else if (to.tx_streams_.full()) {
+            return errc::stream_table_full;
+        }
+        auto plain = open_rtcp(from, in, out);
+        if (!plain) return plain.error();
+        return forward_rtcp(*plain, to, out, encrypt);
     }
 };
 

@@ -12,8 +12,11 @@
 #include <perc/ekt_dtls.hpp>
 #include <perc/ekt_endpoint.hpp>
 #include <perc/ekt_field.hpp>
+#include <perc/endpoint_session.hpp>
 #include <perc/errc.hpp>
+#include <perc/key_distributor.hpp>
 #include <perc/keying_material.hpp>
+#include <perc/md_session.hpp>
 #include <perc/media_distributor.hpp>
 #include <perc/ohb.hpp>
 #include <perc/replay_window.hpp>
@@ -27,3 +30,4 @@
 #include <perc/srtp_stream.hpp>
 #include <perc/stream_table.hpp>
 #include <perc/suites.hpp>
+#include <perc/tunnel.hpp>

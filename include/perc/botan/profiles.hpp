@@ -23,6 +23,25 @@ using any_endpoint = std::variant<std::monostate, srtp_session<srtp_aes_128_gcm>
 /// The most any alternative adds to an RTP packet.
 inline constexpr std::size_t any_endpoint_max_overhead = double_aes_256_gcm::max_overhead;
 
+namespace detail {
+/// std::visit without its bad_variant_access path (it throws on a valueless variant, which
+/// a noexcept function must not): a valueless endpoint is treated as empty.
+template <std::size_t I = 0, class F>
+auto visit_endpoint(any_endpoint& e, F& f) noexcept
+{
+    if constexpr (I == 0) {
+        if (e.valueless_by_exception()) {
+            std::monostate none;
+            return f(none);
+        }
+    }
+    if constexpr (I + 1 < std::variant_size_v<any_endpoint>) {
+        if (e.index() != I) return visit_endpoint<I + 1>(e, f);
+    }
+    return f(*std::get_if<I>(&e));
+}
+} // namespace detail
+
 /// Replaces `out` with the endpoint for DTLS-SRTP profile `profile_id`, keyed with the
 /// (double, for 0x0009/0x000A) master key and salt. On error `out` is unchanged.
 /// Errors: unsupported (unknown profile), bad_key_size, bad_salt_size, backend_failure.
@@ -60,7 +79,7 @@ inline errc make_endpoint(std::uint16_t profile_id, bytes_view master_key, bytes
 /// stream_table_full.
 inline errc add_stream(any_endpoint& e, std::uint32_t ssrc, std::uint32_t roc) noexcept
 {
-    return std::visit(
+    auto op =
         [&](auto& x) -> errc {
             using T = std::decay_t<decltype(x)>;
             if constexpr (std::is_same_v<T, std::monostate>) return errc::no_key;
@@ -68,26 +87,26 @@ inline errc add_stream(any_endpoint& e, std::uint32_t ssrc, std::uint32_t roc) n
                                std::is_same_v<T, double_aes_256_gcm>)
                 return x.add_stream(ssrc, roc, roc);
             else return x.add_stream(ssrc, roc);
-        },
-        e);
+        };
+    return detail::visit_endpoint(e, op);
 }
 
 /// protect_rtp of whichever alternative `e` holds (errc::no_key when empty).
 inline result<bytes_span> protect_rtp(any_endpoint& e, bytes_view in, bytes_span out) noexcept
 {
-    return std::visit(
+    auto op =
         [&](auto& x) -> result<bytes_span> {
             if constexpr (std::is_same_v<std::decay_t<decltype(x)>, std::monostate>) return errc::no_key;
             else return x.protect_rtp(in, out);
-        },
-        e);
+        };
+    return detail::visit_endpoint(e, op);
 }
 
 /// unprotect_rtp of whichever alternative `e` holds; returns the recovered RTP packet (for
 /// the double profiles: original PT, SEQ and M restored from the OHB).
 inline result<bytes_span> unprotect_rtp(any_endpoint& e, bytes_view in, bytes_span out) noexcept
 {
-    return std::visit(
+    auto op =
         [&](auto& x) -> result<bytes_span> {
             using T = std::decay_t<decltype(x)>;
             if constexpr (std::is_same_v<T, std::monostate>) {
@@ -100,28 +119,28 @@ inline result<bytes_span> unprotect_rtp(any_endpoint& e, bytes_view in, bytes_sp
             } else {
                 return x.unprotect_rtp(in, out);
             }
-        },
-        e);
+        };
+    return detail::visit_endpoint(e, op);
 }
 
 inline result<bytes_span> protect_rtcp(any_endpoint& e, bytes_view in, bytes_span out) noexcept
 {
-    return std::visit(
+    auto op =
         [&](auto& x) -> result<bytes_span> {
             if constexpr (std::is_same_v<std::decay_t<decltype(x)>, std::monostate>) return errc::no_key;
             else return x.protect_rtcp(in, out);
-        },
-        e);
+        };
+    return detail::visit_endpoint(e, op);
 }
 
 inline result<bytes_span> unprotect_rtcp(any_endpoint& e, bytes_view in, bytes_span out) noexcept
 {
-    return std::visit(
+    auto op =
         [&](auto& x) -> result<bytes_span> {
             if constexpr (std::is_same_v<std::decay_t<decltype(x)>, std::monostate>) return errc::no_key;
             else return x.unprotect_rtcp(in, out);
-        },
-        e);
+        };
+    return detail::visit_endpoint(e, op);
 }
 
 } // namespace perc::botan
