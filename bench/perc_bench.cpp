@@ -29,9 +29,9 @@
 #include <perc/botan/srtp.hpp>
 
 #include <perc/aead_nonce.hpp>
-#include <perc/botan/double.hpp>
 #include <perc/botan/aead.hpp>
 #include <perc/botan/aes_cm_kdf.hpp>
+#include <perc/botan/double.hpp>
 #include <perc/bytes.hpp>
 #include <perc/errc.hpp>
 #include <perc/srtp_stream.hpp>
@@ -74,7 +74,7 @@
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
 #define PERC_BENCH_SANITIZED 1
 #elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer) || \
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer) ||                         \
     __has_feature(memory_sanitizer)
 #define PERC_BENCH_SANITIZED 1
 #endif
@@ -120,8 +120,14 @@ namespace {
 std::atomic<std::uint64_t> g_alloc_events{0};
 thread_local bool g_in_counted_alloc = false;
 
-std::uint64_t alloc_events() noexcept { return g_alloc_events.load(std::memory_order_relaxed); }
-void count_alloc() noexcept { g_alloc_events.fetch_add(1, std::memory_order_relaxed); }
+std::uint64_t alloc_events() noexcept
+{
+    return g_alloc_events.load(std::memory_order_relaxed);
+}
+void count_alloc() noexcept
+{
+    g_alloc_events.fetch_add(1, std::memory_order_relaxed);
+}
 
 struct alloc_guard {
     bool saved = g_in_counted_alloc;
@@ -155,7 +161,10 @@ void* realloc(void* p, std::size_t n) noexcept
     if (!g_in_counted_alloc) count_alloc();
     return __libc_realloc(p, n);
 }
-void free(void* p) noexcept { __libc_free(p); }
+void free(void* p) noexcept
+{
+    __libc_free(p);
+}
 }
 
 // Botan's own calls reach this through the PLT (ELF interposition), so secure_vector
@@ -201,8 +210,14 @@ void* counted_new_aligned(std::size_t n, std::align_val_t al)
 }
 } // namespace
 
-void* operator new(std::size_t n) { return counted_new(n); }
-void* operator new[](std::size_t n) { return counted_new(n); }
+void* operator new(std::size_t n)
+{
+    return counted_new(n);
+}
+void* operator new[](std::size_t n)
+{
+    return counted_new(n);
+}
 void* operator new(std::size_t n, const std::nothrow_t&) noexcept
 {
     try {
@@ -219,16 +234,46 @@ void* operator new[](std::size_t n, const std::nothrow_t&) noexcept
         return nullptr;
     }
 }
-void* operator new(std::size_t n, std::align_val_t a) { return counted_new_aligned(n, a); }
-void* operator new[](std::size_t n, std::align_val_t a) { return counted_new_aligned(n, a); }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
-void operator delete(void* p, std::align_val_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::align_val_t) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
+void* operator new(std::size_t n, std::align_val_t a)
+{
+    return counted_new_aligned(n, a);
+}
+void* operator new[](std::size_t n, std::align_val_t a)
+{
+    return counted_new_aligned(n, a);
+}
+void operator delete(void* p) noexcept
+{
+    std::free(p);
+}
+void operator delete[](void* p) noexcept
+{
+    std::free(p);
+}
+void operator delete(void* p, std::size_t) noexcept
+{
+    std::free(p);
+}
+void operator delete[](void* p, std::size_t) noexcept
+{
+    std::free(p);
+}
+void operator delete(void* p, std::align_val_t) noexcept
+{
+    std::free(p);
+}
+void operator delete[](void* p, std::align_val_t) noexcept
+{
+    std::free(p);
+}
+void operator delete(void* p, std::size_t, std::align_val_t) noexcept
+{
+    std::free(p);
+}
+void operator delete[](void* p, std::size_t, std::align_val_t) noexcept
+{
+    std::free(p);
+}
 
 namespace {
 
@@ -421,8 +466,8 @@ void print_table_header()
 {
     std::printf("%-20s %-8s %-10s %5s | %9s %8s %6s %6s %6s | %9s %6s %6s | %9s %6s %6s | %6s %8s "
                 "%8s\n",
-                "case", "backend", "suite", "bytes", "ours_ns", "Mpkt/s", "cyc/B", "+-%", "allocs", "raw_ns",
-                "cyc/B", "allocs", "srtp2_ns", "cyc/B", "allocs", "vs_raw", "vs_srtp2",
+                "case", "backend", "suite", "bytes", "ours_ns", "Mpkt/s", "cyc/B", "+-%", "allocs",
+                "raw_ns", "cyc/B", "allocs", "srtp2_ns", "cyc/B", "allocs", "vs_raw", "vs_srtp2",
                 "vs_valid");
 }
 
@@ -548,7 +593,10 @@ constexpr std::size_t rtcp_header_size = 8;
 constexpr std::size_t slack = 64; // room for tags, the ESRTCP word and libsrtp2's trailer
 
 /// Packet i has SEQ 1 + i: distinct, increasing, no ROC wrap within a round.
-std::uint16_t seq_of(std::size_t i) { return static_cast<std::uint16_t>(1 + i); }
+std::uint16_t seq_of(std::size_t i)
+{
+    return static_cast<std::uint16_t>(1 + i);
+}
 
 void write_rtp_header(std::uint8_t* h, std::uint16_t seq)
 {
@@ -561,8 +609,8 @@ void write_rtp_header(std::uint8_t* h, std::uint16_t seq)
 
 void write_rtcp_header(std::uint8_t* h, std::size_t total)
 {
-    h[0] = 0x80;                                                       // V = 2, RC = 0
-    h[1] = 200;                                                        // SR
+    h[0] = 0x80;                                                        // V = 2, RC = 0
+    h[1] = 200;                                                         // SR
     perc::store_be16(h + 2, static_cast<std::uint16_t>(total / 4 - 1)); // RFC 3550 length
     perc::store_be32(h + 4, bench_ssrc);
 }
@@ -605,7 +653,8 @@ struct botan_backend {
     template <std::size_t K>
     using distributor = by_key<K, perc::botan::media_distributor_aes_128_gcm,
                                perc::botan::media_distributor_aes_256_gcm>;
-    template <std::size_t K> using kdf = perc::botan::aes_cm_kdf<K>;
+    template <std::size_t K>
+    using kdf = perc::botan::aes_cm_kdf<K>;
     /// The perc adapter: Botan's AES, CTR and GHASH with the tag checked before decryption.
     template <std::size_t K>
     using raw = by_key<K, perc::botan::aead_aes_128_gcm, perc::botan::aead_aes_256_gcm>;
@@ -663,20 +712,21 @@ private:
 struct ipsec_mb_backend {
     static constexpr const char* name = "ipsec-mb";
     template <std::size_t K>
-    using transform =
-        by_key<K, perc::ipsec_mb::srtp_aes_128_gcm, perc::ipsec_mb::srtp_aes_256_gcm>;
+    using transform = by_key<K, perc::ipsec_mb::srtp_aes_128_gcm, perc::ipsec_mb::srtp_aes_256_gcm>;
     template <std::size_t K>
     using endpoint =
         by_key<K, perc::ipsec_mb::double_aes_128_gcm, perc::ipsec_mb::double_aes_256_gcm>;
     template <std::size_t K>
     using distributor = by_key<K, perc::ipsec_mb::media_distributor_aes_128_gcm,
                                perc::ipsec_mb::media_distributor_aes_256_gcm>;
-    template <std::size_t K> using kdf = perc::ipsec_mb::aes_cm_kdf<K>;
+    template <std::size_t K>
+    using kdf = perc::ipsec_mb::aes_cm_kdf<K>;
 #if PERC_BENCH_IPSEC_MB_RAW_ADAPTER
     template <std::size_t K>
     using raw = by_key<K, perc::ipsec_mb::aead_aes_128_gcm, perc::ipsec_mb::aead_aes_256_gcm>;
 #else
-    template <std::size_t K> using raw = imb_raw_gcm<K>;
+    template <std::size_t K>
+    using raw = imb_raw_gcm<K>;
 #endif
 };
 #endif
@@ -695,10 +745,8 @@ struct suite {
 #if PERC_BENCH_HAVE_LIBSRTP2
     static void srtp2_policy(srtp_crypto_policy_t* p)
     {
-        if constexpr (K == 16)
-            srtp_crypto_policy_set_aes_gcm_128_16_auth(p);
-        else
-            srtp_crypto_policy_set_aes_gcm_256_16_auth(p);
+        if constexpr (K == 16) srtp_crypto_policy_set_aes_gcm_128_16_auth(p);
+        else srtp_crypto_policy_set_aes_gcm_256_16_auth(p);
     }
 #endif
 };
@@ -782,7 +830,10 @@ private:
     srtp_t s_ = nullptr;
 };
 
-int as_int(std::size_t n) { return static_cast<int>(n); }
+int as_int(std::size_t n)
+{
+    return static_cast<int>(n);
+}
 #endif
 
 // ============================================================== fixtures
@@ -801,8 +852,7 @@ struct fixture {
 #endif
 
     fixture(std::size_t n, std::size_t payload_size)
-        : payload(payload_size),
-          rtp_plain(n, rtp_header_size + payload_size + slack),
+        : payload(payload_size), rtp_plain(n, rtp_header_size + payload_size + slack),
           rtp_ours(n, rtp_header_size + payload_size + slack),
           rtp_ours_forged(n, rtp_header_size + payload_size + slack),
           rtcp_plain(n, rtcp_header_size + payload_size + slack),
@@ -835,8 +885,7 @@ struct fixture {
             if (!t.protect_rtcp(tx, rtcp_plain.packet(i), rtcp_ours.slot(i))) die("protect_rtcp");
             std::memcpy(rtp_ours_forged.slot(i).data(), rtp_ours.slot(i).data(), rtp_ours.size);
             rtp_ours_forged.packet(i).back() ^= 0x01; // last tag octet
-            rtp_nonce.push_back(
-                perc::srtp_aead_nonce(k.rtp_salt, bench_ssrc, 0, seq_of(i)));
+            rtp_nonce.push_back(perc::srtp_aead_nonce(k.rtp_salt, bench_ssrc, 0, seq_of(i)));
             rtcp_nonce.push_back(
                 perc::srtcp_aead_nonce(k.rtcp_salt, bench_ssrc, static_cast<std::uint32_t>(i)));
             std::array<std::uint8_t, 4> e{};
@@ -1028,9 +1077,9 @@ void case_srtcp_protect(context& ctx, const plan& p, fixture<Suite>& f, packet_s
                              std::size_t good = 0;
                              const std::size_t ps = work.size - rtcp_header_size;
                              for (std::size_t i = 0; i < p.batch; ++i)
-                                 good += raw_seal(aead, f.rtcp_nonce[first + i], work.slot(i).data(),
-                                                  rtcp_header_size, ps, f.esrtcp[first + i]) ==
-                                         errc::ok;
+                                 good += raw_seal(aead, f.rtcp_nonce[first + i],
+                                                  work.slot(i).data(), rtcp_header_size, ps,
+                                                  f.esrtcp[first + i]) == errc::ok;
                              return good;
                          }};
 #if PERC_BENCH_HAVE_LIBSRTP2
@@ -1187,8 +1236,7 @@ struct double_fixture {
     std::vector<perc::aead_nonce> inner_nonce, outer_nonce, hop_nonce;
 
     double_fixture(std::size_t n, fixture<Suite>& f)
-        : payload(f.payload), plain(f.rtp_plain),
-          dbl(n, rtp_header_size + f.payload + slack),
+        : payload(f.payload), plain(f.rtp_plain), dbl(n, rtp_header_size + f.payload + slack),
           dbl_outer_forged(n, rtp_header_size + f.payload + slack),
           dbl_inner_forged(n, rtp_header_size + f.payload + slack)
     {
@@ -1223,8 +1271,7 @@ struct double_fixture {
                     die("raw inner seal");
                 if (corrupt) d[rtp_header_size + ps + tag_size - 1] ^= 0x01;
                 d[rtp_header_size + ps + tag_size] = 0x00; // RFC 8723 §5.1 step 5: empty OHB
-                if (raw_seal(oa, outer_nonce[i], d, rtp_header_size, ps + tag_size + 1) !=
-                    errc::ok)
+                if (raw_seal(oa, outer_nonce[i], d, rtp_header_size, ps + tag_size + 1) != errc::ok)
                     die("raw outer seal");
                 if (!corrupt && std::memcmp(d, dbl.slot(i).data(), dbl.size) != 0)
                     die("perc double_endpoint and the raw two-pass composition disagree");
@@ -1248,8 +1295,7 @@ int srtp2_double_protect(srtp_t inner, srtp_t outer, std::uint8_t* d, int len)
 /// sender's packets carry 0x00), inner srtp_unprotect.
 srtp_err_status_t srtp2_double_unprotect(srtp_t inner, srtp_t outer, std::uint8_t* d, int& len)
 {
-    if (srtp_err_status_t st = srtp_unprotect(outer, d, &len); st != srtp_err_status_ok)
-        return st;
+    if (srtp_err_status_t st = srtp_unprotect(outer, d, &len); st != srtp_err_status_ok) return st;
     len -= 1;
     return srtp_unprotect(inner, d, &len);
 }
@@ -1316,8 +1362,7 @@ void check_double_against_srtp2(double_fixture<Suite>& df)
 /// (inner over header ‖ payload, outer over header ‖ inner ciphertext ‖ tag ‖ OHB); libsrtp2 =
 /// two composed sessions.
 template <class Suite>
-double case_double_protect(context& ctx, const plan& p, double_fixture<Suite>& f,
-                           packet_set& work)
+double case_double_protect(context& ctx, const plan& p, double_fixture<Suite>& f, packet_set& work)
 {
     batches w{p, work};
     typename Suite::endpoint tx;
@@ -1429,18 +1474,18 @@ double case_double_unprotect(context& ctx, const plan& p, double_fixture<Suite>&
                              const std::size_t ps = work.size - rtp_header_size - 2 * tag_size - 1;
                              for (std::size_t i = 0; i < p.batch; ++i) {
                                  std::uint8_t* d = work.slot(i).data();
-                                 errc e = raw_open(oa, f.outer_nonce[first + i], d,
-                                                   rtp_header_size, ps + tag_size + 1);
+                                 errc e = raw_open(oa, f.outer_nonce[first + i], d, rtp_header_size,
+                                                   ps + tag_size + 1);
                                  if (e == errc::ok)
-                                     e = raw_open(ia, f.inner_nonce[first + i], d,
-                                                  rtp_header_size, ps);
+                                     e = raw_open(ia, f.inner_nonce[first + i], d, rtp_header_size,
+                                                  ps);
                                  good += e == want;
                              }
                              return good;
                          }};
 #if PERC_BENCH_HAVE_LIBSRTP2
-    const srtp_err_status_t lib_want =
-        kind == double_input::valid ? srtp_err_status_ok : srtp_err_status_auth_fail;
+    const srtp_err_status_t lib_want = kind == double_input::valid ? srtp_err_status_ok
+                                                                   : srtp_err_status_auth_fail;
     srtp2_session si, so;
     auto lib_impl = impl{[&](std::size_t b) {
                              if (b == 0) {
@@ -1454,8 +1499,8 @@ double case_double_unprotect(context& ctx, const plan& p, double_fixture<Suite>&
                              for (std::size_t i = 0; i < p.batch; ++i) {
                                  int len = as_int(work.size);
                                  good += srtp2_double_unprotect(si.get(), so.get(),
-                                                                work.slot(i).data(), len) ==
-                                         lib_want;
+                                                                work.slot(i).data(),
+                                                                len) == lib_want;
                              }
                              return good;
                          }};
@@ -1481,8 +1526,8 @@ double case_md_relay(context& ctx, const plan& p, double_fixture<Suite>& f, pack
     typename Suite::distributor::link_type from, to;
     if (from.init(f.outer.master_key, f.outer.master_salt, f.spare_a.master_key,
                   f.spare_a.master_salt) != errc::ok ||
-        to.init(f.spare_b.master_key, f.spare_b.master_salt, f.hop.master_key,
-                f.hop.master_salt) != errc::ok)
+        to.init(f.spare_b.master_key, f.spare_b.master_salt, f.hop.master_key, f.hop.master_salt) !=
+            errc::ok)
         die("md_link init");
     perc::relay_changes ch;
     ch.payload_type = relay_pt;
@@ -1503,8 +1548,8 @@ double case_md_relay(context& ctx, const plan& p, double_fixture<Suite>& f, pack
                               for (std::size_t i = 0; i < p.batch; ++i) {
                                   bytes_span s = work.slot(i);
                                   ch.seq = relay_seq_of(first + i);
-                                  good += md.relay_rtp(from, to, s.first(in_size), s, ch)
-                                              .has_value();
+                                  good +=
+                                      md.relay_rtp(from, to, s.first(in_size), s, ch).has_value();
                               }
                               return good;
                           }};
@@ -1517,8 +1562,8 @@ double case_md_relay(context& ctx, const plan& p, double_fixture<Suite>& f, pack
                          [&] {
                              std::size_t good = 0;
                              // in: header ‖ inner ct ‖ inner tag ‖ OHB(1) ‖ outer tag
-                             const std::size_t inner_part =
-                                 work.size - rtp_header_size - 1 - tag_size;
+                             const std::size_t inner_part = work.size - rtp_header_size - 1 -
+                                                            tag_size;
                              for (std::size_t i = 0; i < p.batch; ++i) {
                                  std::uint8_t* d = work.slot(i).data();
                                  const errc e1 = raw_open(in_hop, f.outer_nonce[first + i], d,
@@ -1598,21 +1643,20 @@ void case_ekt_receive(context& ctx, const plan& p, double_fixture<Suite>& f, boo
         plain_rx.init(f.master_key, f.master_salt) != errc::ok || ekt.init(16) != errc::ok ||
         ekt.add_key({0x1234, ekt_key, inner_salt, 0}, 0) != errc::ok)
         die("ekt receiver setup");
-    auto ours_impl = impl{[&](std::size_t b) {
-                              if (b == 0) (void)rx.remove_stream(bench_ssrc);
-                              w.stage(tagged, b);
-                          },
-                          [&] {
-                              std::size_t good = 0;
-                              const std::size_t in_size = work.size;
-                              for (std::size_t i = 0; i < p.batch; ++i) {
-                                  bytes_span s = work.slot(i);
-                                  good += perc::unprotect_rtp_with_ekt(rx, ekt, s.first(in_size), s,
-                                                                       0)
-                                              .has_value();
-                              }
-                              return good;
-                          }};
+    auto ours_impl = impl{
+        [&](std::size_t b) {
+            if (b == 0) (void)rx.remove_stream(bench_ssrc);
+            w.stage(tagged, b);
+        },
+        [&] {
+            std::size_t good = 0;
+            const std::size_t in_size = work.size;
+            for (std::size_t i = 0; i < p.batch; ++i) {
+                bytes_span s = work.slot(i);
+                good += perc::unprotect_rtp_with_ekt(rx, ekt, s.first(in_size), s, 0).has_value();
+            }
+            return good;
+        }};
     auto raw_impl = impl{[&](std::size_t b) {
                              if (b == 0) (void)plain_rx.remove_stream(bench_ssrc);
                              w.stage(f.dbl, b);
@@ -1651,8 +1695,7 @@ void run_suite(context& ctx)
         const bool any_double = wanted(ctx, "double_protect") || wanted(ctx, "double_unprotect") ||
                                 wanted(ctx, "double_forged_reject") ||
                                 wanted(ctx, "double_inner_forged") || wanted(ctx, "md_relay") ||
-                                wanted(ctx, "ekt_receive_short") ||
-                                wanted(ctx, "ekt_receive_full");
+                                wanted(ctx, "ekt_receive_short") || wanted(ctx, "ekt_receive_full");
         if (!any_double) continue;
         double_fixture<Suite> df(p.packets(), f);
 #if PERC_BENCH_HAVE_LIBSRTP2
@@ -1725,16 +1768,14 @@ int main(int argc, char** argv)
         } else if (a == "--packets") {
             o.packets = parse_count(next("--packets needs N"), "bad --packets");
             packets_set = true;
-        }
-        else if (a == "--filter") o.filter = next("--filter needs a case name");
+        } else if (a == "--filter") o.filter = next("--filter needs a case name");
         else if (a == "--backend") {
             o.backend = next("--backend needs botan, ipsec-mb or all");
             if (o.backend != "botan" && o.backend != "ipsec-mb" && o.backend != "all") {
                 usage();
                 return 2;
             }
-        }
-        else if (a == "--help" || a == "-h") {
+        } else if (a == "--help" || a == "-h") {
             usage();
             return 0;
         } else {
@@ -1791,29 +1832,29 @@ int main(int argc, char** argv)
 #else
     const char* opt = "NOT optimized (numbers meaningless)";
 #endif
-    std::fprintf(notes,
-                 "perc-bench: perc vs raw AEAD of the same backend vs %s\n"
-                 "backends: Botan %s (raw = perc adapter); %s\n"
-                 "build: %s, %s; %zu rounds x %zu packets per implementation (batches of %zu), "
-                 "order rotated per round; medians\n"
-                 "ns: steady_clock per batch of %zu packets, median over a round's batches, then over "
-                 "rounds; cycles/byte = ns x %.3f GHz / payload, "
-                 "the TSC rate calibrated with rdtsc against steady_clock (a constant-rate TSC, "
-                 "not the core clock under turbo: an estimate)\n"
-                 "+-%%: half the inter-quartile range of ours, in %% of the median; allocs: heap "
-                 "allocations per packet inside timed loops (%s)\n",
-                 lib_version, Botan::short_version_cstr(), imb_note,
+    std::fprintf(
+        notes,
+        "perc-bench: perc vs raw AEAD of the same backend vs %s\n"
+        "backends: Botan %s (raw = perc adapter); %s\n"
+        "build: %s, %s; %zu rounds x %zu packets per implementation (batches of %zu), "
+        "order rotated per round; medians\n"
+        "ns: steady_clock per batch of %zu packets, median over a round's batches, then over "
+        "rounds; cycles/byte = ns x %.3f GHz / payload, "
+        "the TSC rate calibrated with rdtsc against steady_clock (a constant-rate TSC, "
+        "not the core clock under turbo: an estimate)\n"
+        "+-%%: half the inter-quartile range of ours, in %% of the median; allocs: heap "
+        "allocations per packet inside timed loops (%s)\n",
+        lib_version, Botan::short_version_cstr(), imb_note,
 #if defined(__clang__)
-                 "clang " __clang_version__,
+        "clang " __clang_version__,
 #elif defined(__GNUC__)
-                 "g++ " __VERSION__,
+        "g++ " __VERSION__,
 #else
-                 "unknown compiler",
+        "unknown compiler",
 #endif
-                 opt, o.rounds, o.packets, o.batch, o.batch, ctx.tsc_ghz,
-                 PERC_BENCH_COUNT_MALLOC
-                     ? "operator new + Botan::allocate_memory + malloc/calloc/realloc"
-                     : "operator new only: sanitizer or non-glibc build");
+        opt, o.rounds, o.packets, o.batch, o.batch, ctx.tsc_ghz,
+        PERC_BENCH_COUNT_MALLOC ? "operator new + Botan::allocate_memory + malloc/calloc/realloc"
+                                : "operator new only: sanitizer or non-glibc build");
     std::fflush(notes);
 
     const auto start = clock_type::now();

@@ -79,15 +79,15 @@ int main()
     auto r = md.relay_rtp(from_sender, to_receiver, *sent, relayed, ch);
     if (!r) return std::printf("relay: %s\n", perc::to_string(r.error()).data()), 1;
     print("MD -> receiver (rewritten):", r->packet);
-    std::printf("%-28sconfig 0x%02x (original PT and SEQ recorded, marker changed)\n", "OHB:",
-                r->ohb_sent.config());
+    std::printf("%-28sconfig 0x%02x (original PT and SEQ recorded, marker changed)\n",
+                "OHB:", r->ohb_sent.config());
 
     std::vector<std::uint8_t> got(r->packet.size());
     auto u = receiver.unprotect_rtp(r->packet, got);
     if (!u) return std::printf("unprotect: %s\n", perc::to_string(u.error()).data()), 1;
     print("receiver recovers:", u->packet);
-    std::printf("%-28sPT %u SEQ 0x%04x M %d (wire: PT %u SEQ 0x%04x M %d)\n", "original header:",
-                u->original.payload_type, u->original.seq, u->original.marker,
+    std::printf("%-28sPT %u SEQ 0x%04x M %d (wire: PT %u SEQ 0x%04x M %d)\n",
+                "original header:", u->original.payload_type, u->original.seq, u->original.marker,
                 u->outer.payload_type, u->outer.seq, u->outer.marker);
 
     // The MD has only outer keys: decrypting the media with a double context built from
@@ -96,8 +96,8 @@ int main()
     (void)nosy.init(concat(hop_out_key, hop_out_key), concat(hop_salt, hop_salt));
     std::vector<std::uint8_t> scratch(r->packet.size());
     auto spy = nosy.unprotect_rtp(r->packet, scratch);
-    std::printf("%-28s%s\n", "MD tries to read media:", spy ? "DECRYPTED (bug!)"
-                                                              : perc::to_string(spy.error()).data());
+    std::printf("%-28s%s\n", "MD tries to read media:",
+                spy ? "DECRYPTED (bug!)" : perc::to_string(spy.error()).data());
 
     // A tampering MD flips a payload bit and re-encrypts the outer layer validly.
     perc::botan::double_aes_128_gcm receiver2;
@@ -114,7 +114,7 @@ int main()
     auto resent = evil_out.send_transform().protect_rtp(s_out, *opened, evil);
     if (!resent) return 1;
     auto caught = receiver2.unprotect_rtp(*resent, scratch);
-    std::printf("%-28s%s\n", "tampered payload:", caught ? "ACCEPTED (bug!)"
-                                                         : perc::to_string(caught.error()).data());
+    std::printf("%-28s%s\n", "tampered payload:",
+                caught ? "ACCEPTED (bug!)" : perc::to_string(caught.error()).data());
     return (spy || caught || u->payload().size() != sizeof text - 1) ? 1 : 0;
 }

@@ -28,7 +28,8 @@ inline bool all_equal(std::span<const std::uint8_t> a, std::uint8_t value) noexc
 }
 
 /// True when `inner` lies entirely within `outer` (an empty span anywhere inside counts).
-inline bool inside(std::span<const std::uint8_t> inner, std::span<const std::uint8_t> outer) noexcept
+inline bool inside(std::span<const std::uint8_t> inner,
+                   std::span<const std::uint8_t> outer) noexcept
 {
     const auto* b = outer.data();
     const auto* e = outer.data() + outer.size();

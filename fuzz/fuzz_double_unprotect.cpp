@@ -131,7 +131,8 @@ S& instance()
 // RFC 8723 §5.3 step 3: 12 + 4·CC octets of the received header, X cleared, original values.
 buffer synthetic_header(const perc::rtp_header_view& h, const perc::rtp_mutable_fields& f)
 {
-    buffer s(h.packet.begin(), h.packet.begin() + static_cast<std::ptrdiff_t>(h.base_header_size()));
+    buffer s(h.packet.begin(),
+             h.packet.begin() + static_cast<std::ptrdiff_t>(h.base_header_size()));
     s[0] = static_cast<std::uint8_t>(s[0] & ~0x10u);
     s[1] = static_cast<std::uint8_t>((f.marker ? 0x80u : 0u) | f.payload_type);
     perc::store_be16(s.data() + 2, f.seq);
@@ -169,8 +170,8 @@ model_result model_receive(S& s, typename S::single& outer, bytes_view in, bool 
     m.original = perc::original_fields(wire_fields(*h), o->value);
     const buffer syn = synthetic_header(*h, m.original);
     buffer payload(o->rest.size() - S::tag);
-    if (s.inner.open_rtp(h->ssrc, perc::srtp_index(0, m.original.seq), perc::aad_view{syn},
-                         o->rest, payload) != errc::ok)
+    if (s.inner.open_rtp(h->ssrc, perc::srtp_index(0, m.original.seq), perc::aad_view{syn}, o->rest,
+                         payload) != errc::ok)
         return {errc::auth_failed, {}, {}};
     m.packet = concat(in.first(hs), payload);
     m.packet[1] = syn[1];
@@ -272,8 +273,10 @@ buffer relayed_header(const perc::rtp_header_view& h, const perc::relay_changes&
 {
     using action = perc::relay_changes::extension_action;
     const perc::rtp_mutable_fields w = wire_fields(h);
-    const bool has_ext = c.extension == action::replace || (c.extension == action::keep && h.extension);
-    buffer out(h.packet.begin(), h.packet.begin() + static_cast<std::ptrdiff_t>(h.base_header_size()));
+    const bool has_ext = c.extension == action::replace ||
+                         (c.extension == action::keep && h.extension);
+    buffer out(h.packet.begin(),
+               h.packet.begin() + static_cast<std::ptrdiff_t>(h.base_header_size()));
     out[0] = static_cast<std::uint8_t>((out[0] & ~0x10u) | (has_ext ? 0x10u : 0u));
     out[1] = static_cast<std::uint8_t>((c.marker.value_or(w.marker) ? 0x80u : 0u) |
                                        c.payload_type.value_or(w.payload_type));
@@ -361,7 +364,8 @@ std::optional<buffer> check_relay(S& s, const hop_key& rx, const hop_key& tx, by
         // `out` doubles as the MD's scratch for the incoming packet: past the relayed packet
         // it may hold leftovers of the outer plaintext (the MD's own view: E2E ciphertext and
         // OHB), but nothing beyond the larger of the two packets.
-        require(all_equal(bytes_view{out}.subspan(std::max(in.size(), r->packet.size())), sentinel));
+        require(
+            all_equal(bytes_view{out}.subspan(std::max(in.size(), r->packet.size())), sentinel));
         require(r->ohb_sent == want_ohb);
         require(from.find_receive_stream(ssrc) != nullptr && to.find_send_stream(ssrc) != nullptr);
         // The same packet again is refused: a replay on the incoming hop, or (checked first
@@ -424,8 +428,8 @@ void check_chain(S& s, const perc_fuzz::double_selector& sel, bytes_view in)
     auto p = sender.protect_rtp(in, sealed);
     // RFC 8723 §5.1 step 1: header extensions MUST use RFC 8285 — the sender refuses other
     // profiles; whether it also checks the elements is the library's choice.
-    const bool other_profile =
-        h->extension && perc::extension_form(h->extension_profile) == perc::rtp_extension_form::other;
+    const bool other_profile = h->extension && perc::extension_form(h->extension_profile) ==
+                                                   perc::rtp_extension_form::other;
     const bool bad_elements = h->extension && perc::validate_extension(*h) != errc::ok;
     if (other_profile || (bad_elements && !p)) {
         require(p.error() == errc::bad_extension || p.error() == errc::bad_extension_element);
@@ -476,10 +480,12 @@ void check_chain(S& s, const perc_fuzz::double_selector& sel, bytes_view in)
         require(same_bytes(bytes_view{*got}.subspan(fhs), in.subspan(h->header_size)));
         auto gh = perc::decode_rtp_header(*got);
         require(gh.has_value() && wire_fields(*gh) == original);
-        require(same_bytes(bytes_view{*got}.subspan(4, fhs - 4), bytes_view{*hop2}.subspan(4, fhs - 4)));
+        require(same_bytes(bytes_view{*got}.subspan(4, fhs - 4),
+                           bytes_view{*hop2}.subspan(4, fhs - 4)));
         if (sel.restore_at_hop2()) {
             // Every field restored: the OHB is empty again (RFC 8723 §5.2 "SHOULD remove").
-            require(hop2->size() == fhs + (in.size() - h->header_size) + S::endpoint::protect_overhead);
+            require(hop2->size() ==
+                    fhs + (in.size() - h->header_size) + S::endpoint::protect_overhead);
         }
     }
 
@@ -672,9 +678,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (size < 2) return 0;
     const perc_fuzz::double_selector sel{data[0], data[1]};
     const buffer packet(data + 2, data + size); // exactly sized: ASan sees overreads
-    if (sel.aes_256())
-        run<suite<perc::botan::srtp_aes_256_gcm>>(sel, packet);
-    else
-        run<suite<perc::botan::srtp_aes_128_gcm>>(sel, packet);
+    if (sel.aes_256()) run<suite<perc::botan::srtp_aes_256_gcm>>(sel, packet);
+    else run<suite<perc::botan::srtp_aes_128_gcm>>(sel, packet);
     return 0;
 }

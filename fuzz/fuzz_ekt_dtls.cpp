@@ -154,8 +154,8 @@ void check_ekt_key(bytes_view p)
     require(inside(d->srtp_master_salt, p) && d->srtp_master_salt.data() == p.data() + 4 + k &&
             d->srtp_master_salt.size() == s);
     require(d->ekt_spi == be16_at(p, 4 + k + s));
-    require(d->ekt_ttl == ((std::uint32_t{p[6 + k + s]} << 16) | (std::uint32_t{p[7 + k + s]} << 8) |
-                           p[8 + k + s]));
+    require(d->ekt_ttl == ((std::uint32_t{p[6 + k + s]} << 16) |
+                           (std::uint32_t{p[7 + k + s]} << 8) | p[8 + k + s]));
 
     // encode(decode(x)) == x; one octet short is refused without writing.
     std::vector<std::uint8_t> out(p.size(), 0xA5);

@@ -30,10 +30,9 @@ void check_decode(bytes_view p)
         return;
     }
     const unsigned c = p.back();
-    require(perc::check_ohb_config(p.back()) ==
-            ((c & 0xF0) != 0        ? errc::ohb_reserved_bits
-             : (c & 0x0C) == 0x08 ? errc::ohb_bad_marker
-                                  : errc::ok));
+    require(perc::check_ohb_config(p.back()) == ((c & 0xF0) != 0      ? errc::ohb_reserved_bits
+                                                 : (c & 0x0C) == 0x08 ? errc::ohb_bad_marker
+                                                                      : errc::ok));
     if ((c & 0xF0) != 0) {
         require(d.error() == errc::ohb_reserved_bits);
         return;

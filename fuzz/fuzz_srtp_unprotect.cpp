@@ -366,9 +366,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const perc_fuzz::selector sel{data[0]};
     // A heap copy of exactly the packet's size, so ASan sees any read past its end.
     const buffer packet(data + 1, data + size);
-    if (sel.aes_256())
-        run<perc::botan::srtp_aes_256_gcm>(sel, packet);
-    else
-        run<perc::botan::srtp_aes_128_gcm>(sel, packet);
+    if (sel.aes_256()) run<perc::botan::srtp_aes_256_gcm>(sel, packet);
+    else run<perc::botan::srtp_aes_128_gcm>(sel, packet);
     return 0;
 }

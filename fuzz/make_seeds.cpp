@@ -14,9 +14,9 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <initializer_list>
 #include <iterator>
-#include <fstream>
 #include <optional>
 #include <string>
 #include <vector>
@@ -26,7 +26,10 @@ namespace {
 namespace fs = std::filesystem;
 using bytes = std::vector<std::uint8_t>;
 
-void put8(bytes& b, unsigned v) { b.push_back(static_cast<std::uint8_t>(v)); }
+void put8(bytes& b, unsigned v)
+{
+    b.push_back(static_cast<std::uint8_t>(v));
+}
 void put16(bytes& b, unsigned v)
 {
     put8(b, v >> 8);
@@ -296,7 +299,8 @@ void double_seeds(const fs::path& dir, bool aes_256, const std::string& suite)
         bytes out(plain.size() + endpoint::protect_overhead);
         if (!sender.protect_rtp(plain, out)) std::exit(1);
         const auto* sel = selectors[i++ % std::size(selectors)];
-        write(dir, suite + "-double-" + name, with_prefix({std::uint8_t(s0 | sel[0]), sel[1]}, out));
+        write(dir, suite + "-double-" + name,
+              with_prefix({std::uint8_t(s0 | sel[0]), sel[1]}, out));
     }
 
     // Outer key A with a non-empty OHB: relayed A → A through two links (PT, SEQ, M changed).
@@ -321,7 +325,8 @@ void double_seeds(const fs::path& dir, bool aes_256, const std::string& suite)
         md relay;
         auto r = relay.relay_rtp(from, to, sealed, out, c);
         if (!r) std::exit(1);
-        write(dir, suite + "-double-ohb-pt-seq-m", with_prefix({s0, 0x00}, bytes(r->packet.begin(), r->packet.end())));
+        write(dir, suite + "-double-ohb-pt-seq-m",
+              with_prefix({s0, 0x00}, bytes(r->packet.begin(), r->packet.end())));
     }
 
     // Outer-valid packets (key A) whose OHB is malformed: RFC 8723 §4 rules.
@@ -348,14 +353,17 @@ void double_seeds(const fs::path& dir, bool aes_256, const std::string& suite)
         };
         write(dir, suite + "-outer-ohb-reserved", with_prefix({s0, 0}, put_ohb({0x10})));
         write(dir, suite + "-outer-ohb-b-without-m", with_prefix({s0, 0}, put_ohb({0x08})));
-        write(dir, suite + "-outer-ohb-full", with_prefix({s0, 0}, put_ohb({0x61, 0x12, 0x34, 0x0f})));
+        write(dir, suite + "-outer-ohb-full",
+              with_prefix({s0, 0}, put_ohb({0x61, 0x12, 0x34, 0x0f})));
         write(dir, suite + "-outer-ohb-inner-bad", with_prefix({s0, 0}, put_ohb({0x00})));
         body.resize(10); // shorter than the E2E tag
-        write(dir, suite + "-outer-ohb-short", with_prefix({s0, 0}, put_ohb({0x01, 0x00, 0x05, 0x01})));
+        write(dir, suite + "-outer-ohb-short",
+              with_prefix({s0, 0}, put_ohb({0x01, 0x00, 0x05, 0x01})));
     }
 
     // Plain packets: the chain checks protect them.
-    write(dir, suite + "-plain-rtp", with_prefix({std::uint8_t(s0 | 0x6e), 0x21}, packets[9].second));
+    write(dir, suite + "-plain-rtp",
+          with_prefix({std::uint8_t(s0 | 0x6e), 0x21}, packets[9].second));
     // Outer-only paths: SRTCP and repair RTP under key A.
     {
         endpoint sender;

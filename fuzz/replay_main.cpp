@@ -57,7 +57,8 @@ bool run_file(const fs::path& path)
         std::fprintf(stderr, "replay: %s: cannot open\n", path.string().c_str());
         return false;
     }
-    const std::vector<char> bytes{std::istreambuf_iterator<char>{f}, std::istreambuf_iterator<char>{}};
+    const std::vector<char> bytes{std::istreambuf_iterator<char>{f},
+                                  std::istreambuf_iterator<char>{}};
     // An exactly sized heap copy, as libFuzzer passes it: sanitizers catch any overread.
     const std::size_t size = bytes.size();
     const std::unique_ptr<std::uint8_t[]> data{new std::uint8_t[size]};

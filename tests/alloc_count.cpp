@@ -86,11 +86,13 @@ void* counted_new_aligned(std::size_t n, std::align_val_t a)
     if (void* p = counted_new_aligned(n, a)) return p;
     throw std::bad_alloc{};
 }
-[[gnu::noinline]] void* operator new(std::size_t n, std::align_val_t a, const std::nothrow_t&) noexcept
+[[gnu::noinline]] void* operator new(std::size_t n, std::align_val_t a,
+                                     const std::nothrow_t&) noexcept
 {
     return counted_new_aligned(n, a);
 }
-[[gnu::noinline]] void* operator new[](std::size_t n, std::align_val_t a, const std::nothrow_t&) noexcept
+[[gnu::noinline]] void* operator new[](std::size_t n, std::align_val_t a,
+                                       const std::nothrow_t&) noexcept
 {
     return counted_new_aligned(n, a);
 }
@@ -254,7 +256,8 @@ std::size_t make_rtp(buffer& b, std::uint32_t ssrc, std::uint16_t seq, std::size
     put32(&b[4], 3000u * seq);
     put32(&b[8], ssrc);
     std::size_t at = 12;
-    for (std::size_t i = 0; i < cc; ++i, at += 4) put32(&b[at], 0xC5000000u + static_cast<std::uint32_t>(i));
+    for (std::size_t i = 0; i < cc; ++i, at += 4)
+        put32(&b[at], 0xC5000000u + static_cast<std::uint32_t>(i));
     if (ext) {
         put32(&b[at], 0xBEDE0001u);
         put32(&b[at + 4], 0x10AB0000u);
@@ -280,10 +283,9 @@ bool same(bytes_view a, bytes_view b)
 
 constexpr std::uint8_t master_salt[12] = {0x0e, 0xc6, 0x75, 0xad, 0x49, 0x8a,
                                           0xfe, 0xeb, 0xb6, 0x96, 0x0b, 0x3a};
-constexpr std::uint8_t master_key[32] = {0xf0, 0xf0, 0x49, 0x14, 0xb5, 0x13, 0xf2, 0x76,
-                                         0x3a, 0x1b, 0x1f, 0xa1, 0x30, 0xf1, 0x0e, 0x29,
-                                         0x98, 0xf6, 0xf6, 0xe4, 0x3e, 0x43, 0x09, 0xd1,
-                                         0xe6, 0x22, 0xa0, 0xe3, 0x32, 0xb9, 0xf1, 0xb6};
+constexpr std::uint8_t master_key[32] = {
+    0xf0, 0xf0, 0x49, 0x14, 0xb5, 0x13, 0xf2, 0x76, 0x3a, 0x1b, 0x1f, 0xa1, 0x30, 0xf1, 0x0e, 0x29,
+    0x98, 0xf6, 0xf6, 0xe4, 0x3e, 0x43, 0x09, 0xd1, 0xe6, 0x22, 0xa0, 0xe3, 0x32, 0xb9, 0xf1, 0xb6};
 
 // Keys, streams and sessions, built before the counters are reset.
 template <class T>
@@ -325,14 +327,16 @@ struct rig {
         // Rejections before the good packet: forged tag, truncated, short output.
         bad = prot;
         bad[m - 1 - i % 16] ^= 0x20;
-        ALLOC_CHECK(t.unprotect_rtp(rx, bytes_view{bad.data(), m}, out).error() == errc::auth_failed, i);
+        ALLOC_CHECK(
+            t.unprotect_rtp(rx, bytes_view{bad.data(), m}, out).error() == errc::auth_failed, i);
         ALLOC_CHECK(t.unprotect_rtp(rx, srtp.first(hs + 15), out).error() == errc::truncated, i);
         ALLOC_CHECK(t.unprotect_rtp(rx, srtp, bytes_span{out.data(), n - 1}).error() ==
                         errc::buffer_too_small,
                     i);
-        ALLOC_CHECK(t.protect_rtp(tx, bytes_view{plain.data(), n}, bytes_span{out.data(), m - 1})
-                            .error() == errc::buffer_too_small,
-                    i);
+        ALLOC_CHECK(
+            t.protect_rtp(tx, bytes_view{plain.data(), n}, bytes_span{out.data(), m - 1}).error() ==
+                errc::buffer_too_small,
+            i);
         packets += 4;
 
         // The good packet, alternately into a separate buffer and in place.
@@ -345,7 +349,8 @@ struct rig {
             ALLOC_CHECK(u.has_value() && same(*u, bytes_view{plain.data(), n}), i);
         }
         ALLOC_CHECK(t.unprotect_rtp(rx, srtp, out).error() == errc::replayed, i);
-        ALLOC_CHECK(t.protect_rtp(tx, bytes_view{plain.data(), n}, prot).error() == errc::index_reused, i);
+        ALLOC_CHECK(
+            t.protect_rtp(tx, bytes_view{plain.data(), n}, prot).error() == errc::index_reused, i);
         packets += 3;
 
         // SRTCP, E = 1 and E = 0 alternately (RFC 7714 §9.2, §9.3).
@@ -383,7 +388,8 @@ struct rig {
         const bytes_view srtp{prot.data(), m};
         bad = prot;
         bad[m - 1 - i % 16] ^= 0x04; // RFC 7714 §8.2: forged tag, for new SSRCs too
-        ALLOC_CHECK(srx.unprotect_rtp(bytes_view{bad.data(), m}, out).error() == errc::auth_failed, i);
+        ALLOC_CHECK(srx.unprotect_rtp(bytes_view{bad.data(), m}, out).error() == errc::auth_failed,
+                    i);
         ALLOC_CHECK(srx.unprotect_rtp(srtp.first(11), out).error() == errc::truncated, i);
         ALLOC_CHECK(strict.unprotect_rtp(srtp, out).error() == errc::no_stream, i);
         auto u = srx.unprotect_rtp(srtp, out);
@@ -398,7 +404,8 @@ struct rig {
         auto uc = srx.unprotect_rtcp(srtcp, out);
         ALLOC_CHECK(uc.has_value() && same(*uc, bytes_view{plain.data(), c}), i);
         ALLOC_CHECK(srx.unprotect_rtcp(srtcp, out).error() == errc::replayed, i);
-        ALLOC_CHECK(strict.protect_rtcp(bytes_view{plain.data(), c}, prot).error() == errc::no_stream, i);
+        ALLOC_CHECK(
+            strict.protect_rtcp(bytes_view{plain.data(), c}, prot).error() == errc::no_stream, i);
         packets += 4;
 
         if (i % 97 == 96) {
@@ -433,8 +440,7 @@ struct rig {
 constexpr std::array<std::uint8_t, 192> make_pool(unsigned mul, unsigned add)
 {
     std::array<std::uint8_t, 192> a{};
-    for (std::size_t i = 0; i < a.size(); ++i)
-        a[i] = static_cast<std::uint8_t>(i * mul + add);
+    for (std::size_t i = 0; i < a.size(); ++i) a[i] = static_cast<std::uint8_t>(i * mul + add);
     return a;
 }
 constexpr auto key_pool = make_pool(37, 11);
@@ -473,7 +479,8 @@ bool reforge(Outer& forger, std::uint32_t ssrc, std::uint64_t index, bytes_view 
 // One double endpoint sending, one receiving (RFC 8723 §5.1, §5.3), repair mode (§7) and
 // SRTCP (§6); every rejection class that the receiver can meet, including the two that make
 // it open the outer layer and then restore it (forged inner ciphertext, invalid OHB config).
-template <class D> struct double_rig {
+template <class D>
+struct double_rig {
     using outer_type = typename D::outer_type;
     static constexpr std::size_t k = D::inner_key_size;
     static constexpr std::uint32_t ssrc = 0xD0AB1E01u;
@@ -627,7 +634,8 @@ template <class D> struct double_rig {
 // its SEQ, Y is renumbered on hop B; PT, M and the extension (keep / remove / replace) change
 // from packet to packet. Rejections at the MD (forged tag, invalid OHB, truncation, short
 // buffer, bad arguments, replay) and at the receiver (forged inner layer relayed by the MD).
-template <class T> struct md_rig {
+template <class T>
+struct md_rig {
     using D = perc::double_endpoint<T, T>;
     static constexpr std::size_t k = T::master_key_size;
     static constexpr std::uint32_t ssrc_x = 0x3D000001u;
@@ -827,7 +835,8 @@ template <class T> struct md_rig {
 // receiver, cache hits on the same Full field (§4.3.2), Short fields, unknown message types
 // (§4.1), and rejections decided without an unwrap: unknown SPI (§4.3.2 step 2), bad Length,
 // forged outer tag. (A Full field that must be unwrapped allocates inside Botan's RFC 5649.)
-template <class D, class Sender, class Receiver> struct ekt_rig {
+template <class D, class Sender, class Receiver>
+struct ekt_rig {
     static constexpr std::size_t k = D::inner_key_size; // = the AESKW key size of the pairing
     static constexpr std::uint32_t ssrc = 0xE4700001u;
     static constexpr std::uint16_t spi = 0x1234;
@@ -875,7 +884,8 @@ template <class D, class Sender, class Receiver> struct ekt_rig {
             const std::size_t m = send(plain, prot, i, tag);
             ALLOC_CHECK(tag == Sender::max_field_size, tag);
             if (i == 0) std::memcpy(full.data(), prot.data() + (m - tag), tag);
-            auto u = perc::unprotect_rtp_with_ekt(rx, receiver, bytes_view{prot.data(), m}, out, now);
+            auto u = perc::unprotect_rtp_with_ekt(rx, receiver, bytes_view{prot.data(), m}, out,
+                                                  now);
             ALLOC_CHECK(u.has_value(), i);
         }
     }
@@ -900,25 +910,25 @@ template <class D, class Sender, class Receiver> struct ekt_rig {
         bad = prot;
         std::memcpy(bad.data() + srtp, full.data(), full.size());
         bad[srtp + full.size() - 6] ^= static_cast<std::uint8_t>(1u << (i % 8));
-        ALLOC_CHECK(perc::unprotect_rtp_with_ekt(rx, receiver, bytes_view{bad.data(), srtp + full.size()},
-                                                 out, now)
+        ALLOC_CHECK(perc::unprotect_rtp_with_ekt(
+                        rx, receiver, bytes_view{bad.data(), srtp + full.size()}, out, now)
                             .error() == errc::auth_failed,
                     i);
         // EKTMsgLength larger than the packet (§4.1).
         bad[srtp + full.size() - 6] = full[full.size() - 6];
         bad[srtp + full.size() - 3] = 0xFF;
-        ALLOC_CHECK(perc::unprotect_rtp_with_ekt(rx, receiver, bytes_view{bad.data(), srtp + full.size()},
-                                                 out, now)
+        ALLOC_CHECK(perc::unprotect_rtp_with_ekt(
+                        rx, receiver, bytes_view{bad.data(), srtp + full.size()}, out, now)
                             .error() == errc::ekt_bad_length,
                     i);
         // Forged outer tag under a Short field.
         bad = prot;
         bad[srtp - 1 - i % 16] ^= 0x08;
         bad[srtp] = 0x00;
-        ALLOC_CHECK(perc::unprotect_rtp_with_ekt(rx, receiver, bytes_view{bad.data(), srtp + 1}, out,
-                                                 now)
-                            .error() == errc::auth_failed,
-                    i);
+        ALLOC_CHECK(
+            perc::unprotect_rtp_with_ekt(rx, receiver, bytes_view{bad.data(), srtp + 1}, out, now)
+                    .error() == errc::auth_failed,
+            i);
         packets += 3;
 
         // The good packet: with its own tag, or with the start's Full field (cache hit), or
@@ -933,10 +943,13 @@ template <class D, class Sender, class Receiver> struct ekt_rig {
         }
         if (len - srtp == full.size()) ++fulls_received;
         auto u = perc::unprotect_rtp_with_ekt(rx, receiver, bytes_view{prot.data(), len}, out, now);
-        ALLOC_CHECK(u.has_value() && same(u->packet, bytes_view{plain.data(), srtp - D::protect_overhead}), i);
-        ALLOC_CHECK(perc::unprotect_rtp_with_ekt(rx, receiver, bytes_view{prot.data(), len}, out, now)
-                            .error() == errc::replayed,
+        ALLOC_CHECK(u.has_value() &&
+                        same(u->packet, bytes_view{plain.data(), srtp - D::protect_overhead}),
                     i);
+        ALLOC_CHECK(
+            perc::unprotect_rtp_with_ekt(rx, receiver, bytes_view{prot.data(), len}, out, now)
+                    .error() == errc::replayed,
+            i);
         packets += 2;
     }
 
@@ -951,7 +964,8 @@ template <class D, class Sender, class Receiver> struct ekt_rig {
 
 // Builds a rig, keys it (allocation allowed), resets the counters, runs `rounds` rounds and
 // checks that nothing was allocated; prints one summary line.
-template <class Rig> void measure(const char* label, unsigned rounds)
+template <class Rig>
+void measure(const char* label, unsigned rounds)
 {
     const std::size_t failed_before = failed;
     const std::size_t news_before = new_calls.load();
@@ -966,8 +980,7 @@ template <class Rig> void measure(const char* label, unsigned rounds)
 
     new_calls.store(0);
     malloc_calls.store(0);
-    for (unsigned i = 0; i < rounds; ++i)
-        r.round(i);
+    for (unsigned i = 0; i < rounds; ++i) r.round(i);
     const std::size_t news = new_calls.load();
     const std::size_t mallocs = malloc_calls.load();
 
@@ -1012,11 +1025,11 @@ int main()
         "double AEAD_CHACHA20_POLY1305 (non-standard)", rounds);
     measure<double_rig<perc::botan::double_aes_128_ocb>>(
         "double AEAD_AES_128_OCB_TAGLEN128 (non-standard)", rounds);
-    measure<double_rig<perc::double_endpoint<perc::botan::srtp_chacha20_poly1305,
-                                             perc::botan::srtp_aes_256_gcm>>>(
+    measure<double_rig<
+        perc::double_endpoint<perc::botan::srtp_chacha20_poly1305, perc::botan::srtp_aes_256_gcm>>>(
         "double inner CHACHA20_POLY1305, outer AES_256_GCM (non-standard)", rounds);
-    measure<double_rig<perc::double_endpoint<perc::botan::srtp_aes_128_gcm,
-                                             perc::botan::srtp_aes_128_ocb>>>(
+    measure<double_rig<
+        perc::double_endpoint<perc::botan::srtp_aes_128_gcm, perc::botan::srtp_aes_128_ocb>>>(
         "double inner AES_128_GCM, outer AES_128_OCB (non-standard)", rounds);
     measure<md_rig<perc::botan::srtp_chacha20_poly1305>>(
         "media_distributor AEAD_CHACHA20_POLY1305 (non-standard)", rounds);

@@ -24,8 +24,8 @@ constexpr perc::aead_nonce rtcp_iv = perc::srtcp_aead_nonce(rfc_salt, 0x4d617273
 } // namespace
 
 // RFC 7714 §16 (digest §11.1): IV = 51753c65 80c2726f 20718414.
-static_assert(rtp_iv == perc::aead_nonce{0x51, 0x75, 0x3c, 0x65, 0x80, 0xc2, 0x72, 0x6f, 0x20,
-                                         0x71, 0x84, 0x14});
+static_assert(rtp_iv == perc::aead_nonce{0x51, 0x75, 0x3c, 0x65, 0x80, 0xc2, 0x72, 0x6f, 0x20, 0x71,
+                                         0x84, 0x14});
 // RFC 7714 §17 (digest §11.2): IV = 51752405 5203726f 207170bb.
 static_assert(rtcp_iv == perc::aead_nonce{0x51, 0x75, 0x24, 0x05, 0x52, 0x03, 0x72, 0x6f, 0x20,
                                           0x71, 0x70, 0xbb});
@@ -54,7 +54,8 @@ TEST_CASE("RFC 7714 §8.1: octet layout 00 00 | SSRC | ROC | SEQ")
 {
     // With a zero salt the IV is the layout itself.
     CHECK(to_hex(perc::srtp_aead_nonce(zero_salt, 0x11223344, 0x55667788, 0x99aa)) ==
-          "00001122334455667788" "99aa");
+          "00001122334455667788"
+          "99aa");
     CHECK(to_hex(perc::srtp_aead_nonce(zero_salt, 0xFFFFFFFFu, 0xFFFFFFFFu, 0xFFFF)) ==
           "0000ffffffffffffffffffff");
     CHECK(to_hex(perc::srtp_aead_nonce(zero_salt, 0, 0, 0)) == "000000000000000000000000");
@@ -69,10 +70,10 @@ TEST_CASE("RFC 7714 §8.1: octet layout 00 00 | SSRC | ROC | SEQ")
 
 TEST_CASE("RFC 7714 §9.1: octet layout 00 00 | SSRC | 00 00 | 0 | SRTCP index (31 bits)")
 {
-    CHECK(to_hex(perc::srtcp_aead_nonce(zero_salt, 0x11223344, 0x7FFFFFFFu)) ==
-          "0000112233440000" "7fffffff");
-    CHECK(to_hex(perc::srtcp_aead_nonce(zero_salt, 0x11223344, 0xFFFFFFFFu)) ==
-          "0000112233440000" "7fffffff");
+    CHECK(to_hex(perc::srtcp_aead_nonce(zero_salt, 0x11223344, 0x7FFFFFFFu)) == "0000112233440000"
+                                                                                "7fffffff");
+    CHECK(to_hex(perc::srtcp_aead_nonce(zero_salt, 0x11223344, 0xFFFFFFFFu)) == "0000112233440000"
+                                                                                "7fffffff");
     CHECK(to_hex(perc::srtcp_aead_nonce(zero_salt, 0xA0B0C0D0u, 1)) == "0000a0b0c0d0000000000001");
     std::array<std::uint8_t, 12> ones{};
     ones.fill(0xFF);

@@ -61,13 +61,12 @@ TEST_CASE("RFC 3711 Appendix B.3: PRF input blocks (x · 2^16) for labels 0x00, 
     const bytes salt = from_hex("0ec675ad498afeebb6960b3aabe6");
     CHECK(prf_identity(salt, 0x00, 16) == "0ec675ad498afeebb6960b3aabe60000");
     CHECK(prf_identity(salt, 0x02, 16) == "0ec675ad498afee9b6960b3aabe60000");
-    CHECK(prf_identity(salt, 0x01, 96) ==
-          to_hex(from_hex("0ec675ad 498afeea b6960b3a abe60000"
-                          "0ec675ad 498afeea b6960b3a abe60001"
-                          "0ec675ad 498afeea b6960b3a abe60002"
-                          "0ec675ad 498afeea b6960b3a abe60003"
-                          "0ec675ad 498afeea b6960b3a abe60004"
-                          "0ec675ad 498afeea b6960b3a abe60005")));
+    CHECK(prf_identity(salt, 0x01, 96) == to_hex(from_hex("0ec675ad 498afeea b6960b3a abe60000"
+                                                          "0ec675ad 498afeea b6960b3a abe60001"
+                                                          "0ec675ad 498afeea b6960b3a abe60002"
+                                                          "0ec675ad 498afeea b6960b3a abe60003"
+                                                          "0ec675ad 498afeea b6960b3a abe60004"
+                                                          "0ec675ad 498afeea b6960b3a abe60005")));
 }
 
 TEST_CASE("RFC 3711 §4.3.3: output truncated to the requested length")
@@ -92,10 +91,17 @@ TEST_CASE("RFC 7714 §11 / rfc3711 digest §8.6: a 12-octet salt enters as salt 
     const bytes salt = from_hex("517569642070726f2071756f");
     CHECK(prf_identity(salt, 0x00, 16) == "517569642070726f2071756f00000000");
     // Label at octet 7 (erratum 3712 keeps it there for SRTCP too): 0x6f ^ 0x05 = 0x6a.
-    CHECK(prf_identity(salt, 0x05, 16) == "51756964207072" "6a" "2071756f00000000");
-    CHECK(prf_identity(salt, 0x03, 32) ==
-          "51756964207072" "6c" "2071756f0000" "0000"
-          "51756964207072" "6c" "2071756f0000" "0001");
+    CHECK(prf_identity(salt, 0x05, 16) == "51756964207072"
+                                          "6a"
+                                          "2071756f00000000");
+    CHECK(prf_identity(salt, 0x03, 32) == "51756964207072"
+                                          "6c"
+                                          "2071756f0000"
+                                          "0000"
+                                          "51756964207072"
+                                          "6c"
+                                          "2071756f0000"
+                                          "0001");
 }
 
 TEST_CASE("RFC 3711 §4.3.1: the label XORs octet 7 only, for every label value")
@@ -149,9 +155,11 @@ TEST_CASE("aes_cm_prf: the output is the cipher's output, not its input")
     bytes out(32);
     REQUIRE(perc::aes_cm_prf(reverse_xor_cipher{}, salt, 0x02, out) == errc::ok);
     // Block 0 input: 00 01 02 03 04 05 06 (07^02=05) 08 09 0a 0b 0c 0d 00 00, reversed, ^5a.
-    CHECK(to_hex(perc::bytes_view{out}.first(16)) == "5a5a575651505352" "5f5c5f5e59585b5a");
+    CHECK(to_hex(perc::bytes_view{out}.first(16)) == "5a5a575651505352"
+                                                     "5f5c5f5e59585b5a");
     // Block 1 differs only in the counter octet.
-    CHECK(to_hex(perc::bytes_view{out}.subspan(16)) == "5b5a575651505352" "5f5c5f5e59585b5a");
+    CHECK(to_hex(perc::bytes_view{out}.subspan(16)) == "5b5a575651505352"
+                                                       "5f5c5f5e59585b5a");
 }
 
 TEST_CASE("aes_cm_prf: salts other than 12 or 14 octets are bad_salt_size, output untouched")

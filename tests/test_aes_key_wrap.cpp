@@ -32,7 +32,8 @@ std::string name(errc e)
     return std::string{perc::to_string(e)};
 }
 
-template <class W> W keyed(const bytes& key)
+template <class W>
+W keyed(const bytes& key)
 {
     W w;
     REQUIRE(w.set_key(fixed<W::key_size>(key)) == errc::ok);
@@ -73,14 +74,17 @@ static_assert(perc::botan::aeskw_256::wrapped_size(251) == 264);
 static_assert(rfc8870_text_size(25) == 34 && rfc8870_text_size(41) == 50,
               "the RFC 8870 §4.4.1 formula disagrees with RFC 5649 (see the digest §5)");
 
-template <class W> struct wrap_case;
-template <> struct wrap_case<perc::botan::aeskw_128> {
+template <class W>
+struct wrap_case;
+template <>
+struct wrap_case<perc::botan::aeskw_128> {
     static constexpr const char* ekt_key = "c0c1c2c3c4c5c6c7c8c9cacbcccdcecf";
     static constexpr const char* plaintext = "10000102030405060708090a0b0c0d0e0fcafebabe00000000";
     static constexpr const char* ciphertext = "47c99c2e8a84efe44654d5e6801b12ed997d289c6729c4b6"
                                               "43e1ed049f7971e1178bf6a8bd054acf";
 };
-template <> struct wrap_case<perc::botan::aeskw_256> {
+template <>
+struct wrap_case<perc::botan::aeskw_256> {
     static constexpr const char* ekt_key =
         "c0c1c2c3c4c5c6c7c8c9cacbcccdcecfd0d1d2d3d4d5d6d7d8d9dadbdcdddedf";
     static constexpr const char* plaintext = "20000102030405060708090a0b0c0d0e0f"

@@ -24,7 +24,6 @@ namespace {
 
 using perc::errc;
 
-
 template <class A>
 const char* botan_name()
 {
@@ -60,7 +59,10 @@ perc::aad_view split(const bytes& aad, std::size_t at)
     return perc::aad_view{v.first(at), v.subspan(at)};
 }
 
-std::span<std::uint8_t, 16> tag_of(std::array<std::uint8_t, 16>& t) { return t; }
+std::span<std::uint8_t, 16> tag_of(std::array<std::uint8_t, 16>& t)
+{
+    return t;
+}
 
 template <class A>
 void check_vector(const gcm_vector& v)
@@ -110,26 +112,22 @@ void check_vector(const gcm_vector& v)
 
 TEST_CASE("GCM (NIST SP 800-38D / McGrew–Viega) known answers, AES-128: cases 1-4")
 {
-    for (const auto& v : nist128)
-        check_vector<perc::botan::aead_aes_128_gcm>(v);
+    for (const auto& v : nist128) check_vector<perc::botan::aead_aes_128_gcm>(v);
 }
 
 TEST_CASE("GCM (NIST SP 800-38D / McGrew–Viega) known answers, AES-256: cases 13-16")
 {
-    for (const auto& v : nist256)
-        check_vector<perc::botan::aead_aes_256_gcm>(v);
+    for (const auto& v : nist256) check_vector<perc::botan::aead_aes_256_gcm>(v);
 }
 
 TEST_CASE("RFC 7714 §16.1/§17.1/§17.3 raw AEAD_AES_128_GCM values")
 {
-    for (const auto& v : rfc128)
-        check_vector<perc::botan::aead_aes_128_gcm>(v);
+    for (const auto& v : rfc128) check_vector<perc::botan::aead_aes_128_gcm>(v);
 }
 
 TEST_CASE("RFC 7714 §16.2/§17.2/§17.4 raw AEAD_AES_256_GCM values")
 {
-    for (const auto& v : rfc256)
-        check_vector<perc::botan::aead_aes_256_gcm>(v);
+    for (const auto& v : rfc256) check_vector<perc::botan::aead_aes_256_gcm>(v);
 }
 
 TEST_CASE_TEMPLATE("GCM oracle: every AAD size 0..100 split at every point equals Botan GCM_Mode",

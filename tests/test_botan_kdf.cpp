@@ -32,8 +32,7 @@ TEST_CASE("RFC 3711 Appendix B.3: AES-CM PRF, 112-bit salt, labels 0x00/0x01/0x0
 
 TEST_CASE("RFC 6188 §7.2: AES_256_CM_PRF")
 {
-    const bytes key =
-        from_hex("f0f04914b513f2763a1b1fa130f10e2998f6f6e43e4309d1e622a0e332b9f1b6");
+    const bytes key = from_hex("f0f04914b513f2763a1b1fa130f10e2998f6f6e43e4309d1e622a0e332b9f1b6");
     const bytes salt = from_hex("3b04803de51ee7c96423ab5b78d2");
     CHECK(derive<32>(key, salt, 0x00, 32) ==
           "5ba1064e30ec51613cad926c5a28ef731ec7fb397f70a960653caf06554cd8c4");

@@ -80,15 +80,15 @@ TEST_CASE("bytes: overlaps() is true exactly when the ranges share an octet")
 {
     std::array<std::uint8_t, 32> a{};
     const std::uint8_t* p = a.data();
-    CHECK(perc::overlaps(p, 8, p, 8));          // identical
-    CHECK(perc::overlaps(p, 8, p + 7, 8));      // share the last octet of the first
-    CHECK(perc::overlaps(p + 7, 8, p, 8));      // symmetric
-    CHECK(perc::overlaps(p, 32, p + 10, 4));    // contained
-    CHECK(perc::overlaps(p + 10, 4, p, 32));    // containing
-    CHECK(!perc::overlaps(p, 8, p + 8, 8));     // adjacent
-    CHECK(!perc::overlaps(p + 8, 8, p, 8));     // adjacent, other order
-    CHECK(!perc::overlaps(p, 4, p + 20, 4));    // apart
-    CHECK(!perc::overlaps(p, 0, p, 8));         // empty ranges share nothing
+    CHECK(perc::overlaps(p, 8, p, 8));       // identical
+    CHECK(perc::overlaps(p, 8, p + 7, 8));   // share the last octet of the first
+    CHECK(perc::overlaps(p + 7, 8, p, 8));   // symmetric
+    CHECK(perc::overlaps(p, 32, p + 10, 4)); // contained
+    CHECK(perc::overlaps(p + 10, 4, p, 32)); // containing
+    CHECK(!perc::overlaps(p, 8, p + 8, 8));  // adjacent
+    CHECK(!perc::overlaps(p + 8, 8, p, 8));  // adjacent, other order
+    CHECK(!perc::overlaps(p, 4, p + 20, 4)); // apart
+    CHECK(!perc::overlaps(p, 0, p, 8));      // empty ranges share nothing
     CHECK(!perc::overlaps(p, 8, p + 3, 0));
     CHECK(!perc::overlaps(p + 3, 0, p + 3, 0));
 

@@ -77,14 +77,14 @@ struct role_suite {
     static constexpr std::size_t outer_key_size = Outer::master_key_size;
     static constexpr std::size_t double_key_size = 2 * Outer::master_key_size; ///< inner ‖ outer
 };
-using suite_128 = role_suite<perc::botan::srtp_aes_128_gcm, perc::botan::double_aes_128_gcm,
-                             perc::botan::ekt_sender_aes_128, perc::botan::ekt_receiver_aes_128,
-                             perc::ekt_cipher::aeskw_128, perc::ekt_cipher::aeskw_256, 0x0009,
-                             0x000A>;
-using suite_256 = role_suite<perc::botan::srtp_aes_256_gcm, perc::botan::double_aes_256_gcm,
-                             perc::botan::ekt_sender_aes_256, perc::botan::ekt_receiver_aes_256,
-                             perc::ekt_cipher::aeskw_256, perc::ekt_cipher::aeskw_128, 0x000A,
-                             0x0009>;
+using suite_128 =
+    role_suite<perc::botan::srtp_aes_128_gcm, perc::botan::double_aes_128_gcm,
+               perc::botan::ekt_sender_aes_128, perc::botan::ekt_receiver_aes_128,
+               perc::ekt_cipher::aeskw_128, perc::ekt_cipher::aeskw_256, 0x0009, 0x000A>;
+using suite_256 =
+    role_suite<perc::botan::srtp_aes_256_gcm, perc::botan::double_aes_256_gcm,
+               perc::botan::ekt_sender_aes_256, perc::botan::ekt_receiver_aes_256,
+               perc::ekt_cipher::aeskw_256, perc::ekt_cipher::aeskw_128, 0x000A, 0x0009>;
 #define ROLE_SUITES suite_128, suite_256
 
 /// A random source that always fails (a broken backend).
@@ -299,7 +299,8 @@ struct conference {
         member e;
         e.ssrc = {0x1000u * static_cast<std::uint32_t>(i + 1) + 0xA,
                   0x1000u * static_cast<std::uint32_t>(i + 1) + 0xB};
-        e.seq = {static_cast<std::uint16_t>(100 + 1000 * i), static_cast<std::uint16_t>(600 + 1000 * i)};
+        e.seq = {static_cast<std::uint16_t>(100 + 1000 * i),
+                 static_cast<std::uint16_t>(600 + 1000 * i)};
         auto link = md.add_endpoint(rng);
         REQUIRE(link);
         e.link = *link;
@@ -310,7 +311,8 @@ struct conference {
 
         // Endpoint -> MD -> KD: the ClientHello stand-in with its use_srtp offer (a single
         // profile first, which the KD must not pick, then the double one).
-        const bytes client_hello = {22, 0xFE, 0xFD, 0x00, 0x02, 0x00, 0x07, hi(S::profile), lo(S::profile)};
+        const bytes client_hello = {22,   0xFE, 0xFD,           0x00,          0x02,
+                                    0x00, 0x07, hi(S::profile), lo(S::profile)};
         bytes up(client_hello.size() + perc::tunneled_dtls_prefix_size);
         auto un = md.wrap_dtls(e.link, client_hello, up);
         REQUIRE(un);
@@ -376,7 +378,8 @@ struct conference {
         std::array<std::uint8_t, perc::key_distributor<>::max_ekt_key_message_size> body{};
         auto n = kd.encode_ekt_key(body);
         REQUIRE(n);
-        REQUIRE(name(e.session->on_ekt_key(bytes_view{body.data(), *n}, S::cipher, rng, now)) == "ok");
+        REQUIRE(name(e.session->on_ekt_key(bytes_view{body.data(), *n}, S::cipher, rng, now)) ==
+                "ok");
         perc::secure_wipe(body);
     }
 
@@ -832,7 +835,8 @@ TEST_CASE("RFC 9185 §5.3, §5.4 KD associations: TunneledDtls creates one, Endp
     CHECK(status(kd.tunnel_of(id3)) == "unknown_association");
 
     // EndpointDisconnect from the MD.
-    CHECK(status(kd.on_tunnel_message(ta, disconnect_message(id3), reply)) == "unknown_association");
+    CHECK(status(kd.on_tunnel_message(ta, disconnect_message(id3), reply)) ==
+          "unknown_association");
     bytes bad_disc = disconnect_message(id1);
     bad_disc[2] = 0x0F;
     bad_disc.pop_back();
@@ -844,7 +848,8 @@ TEST_CASE("RFC 9185 §5.3, §5.4 KD associations: TunneledDtls creates one, Endp
     CHECK(ev5->id == id1);
     CHECK(kd.association_count() == 1);
     CHECK(status(kd.tunnel_of(id1)) == "unknown_association");
-    CHECK(status(kd.on_tunnel_message(ta, disconnect_message(id1), reply)) == "unknown_association");
+    CHECK(status(kd.on_tunnel_message(ta, disconnect_message(id1), reply)) ==
+          "unknown_association");
 
     // Room again for id3, on tunnel b.
     auto ev6 = kd.on_tunnel_message(tb, m3, reply);
@@ -974,9 +979,8 @@ TEST_CASE_TEMPLATE("RFC 9185 §5.4, RFC 8871 §6.2: MediaKeys carries exactly th
                                             out)) == "truncated");
     CHECK(status(kd.association_established(id, S::profile, *other, out)) == "truncated");
     const std::size_t expected_size = perc::tunnel_header_size + 16 + 2 + 5 + 2 * H + 2 * 12;
-    CHECK(status(kd.association_established(id, S::profile, km,
-                                            bytes_span{out}.first(expected_size - 1))) ==
-          "buffer_too_small");
+    CHECK(status(kd.association_established(
+              id, S::profile, km, bytes_span{out}.first(expected_size - 1))) == "buffer_too_small");
     CHECK(hex(out) == hex(untouched));
     CHECK(*kd.profile_of(id) == 0);
 
@@ -1058,7 +1062,9 @@ TEST_CASE_TEMPLATE("RFC 9185 §5.3, §5.5 md_session: init, SupportedProfiles, a
     auto n = md.tunnel_hello(hello);
     REQUIRE(n);
     CHECK(hex(bytes_view{hello.data(), *n}) ==
-          "01000500" "0002" + hex(bytes{hi(S::profile), lo(S::profile)})); // RFC 9185 §6.2
+          "01000500"
+          "0002" +
+              hex(bytes{hi(S::profile), lo(S::profile)})); // RFC 9185 §6.2
     CHECK(md.tunnel_version_in_use() == perc::tunnel_version);
     CHECK(status(md.tunnel_hello(bytes_span{hello}.first(*n - 1))) == "buffer_too_small");
 
@@ -1113,9 +1119,11 @@ TEST_CASE_TEMPLATE("RFC 9185 §5.3 md_session links: v4 association ids, peers, 
     const std::size_t k = S::outer_key_size;
     const bytes key_a = random_bytes(rng, k), key_b = random_bytes(rng, k);
     const bytes salt_a = random_bytes(rng, 12), salt_b = random_bytes(rng, 12);
-    CHECK(status(md.add_peer(bytes_view{key_a}.first(k - 1), salt_a, key_b, salt_b)) == "bad_key_size");
+    CHECK(status(md.add_peer(bytes_view{key_a}.first(k - 1), salt_a, key_b, salt_b)) ==
+          "bad_key_size");
     CHECK(status(md.add_peer(key_a, salt_a, key_a, salt_b)) == "same_hop_keys"); // RFC 8723 §9
-    CHECK(status(md.add_peer(key_a, bytes_view{salt_a}.first(11), key_b, salt_b)) == "bad_salt_size");
+    CHECK(status(md.add_peer(key_a, bytes_view{salt_a}.first(11), key_b, salt_b)) ==
+          "bad_salt_size");
     auto peer = md.add_peer(key_a, salt_a, key_b, salt_b);
     REQUIRE(peer);
     CHECK(*peer == 2); // the refusals took no slot
@@ -1359,11 +1367,13 @@ TEST_CASE_TEMPLATE("RFC 9185 §5.3 md_session::on_tunnel_message: MediaKeys inst
     CHECK(dev->kind == perc::md_event_kind::dtls_to_endpoint);
     CHECK(dev->link == *e1);
     CHECK(hex(dev->dtls) == hex(flight));
-    CHECK(status(md.on_tunnel_message(dtls_message(random_id(rng), flight))) == "unknown_association");
+    CHECK(status(md.on_tunnel_message(dtls_message(random_id(rng), flight))) ==
+          "unknown_association");
 
     // EndpointDisconnect from the KD (RFC 9185 §5.4): the link goes.
     const perc::association_id id0 = md.association(*e0);
-    CHECK(status(md.on_tunnel_message(disconnect_message(random_id(rng)))) == "unknown_association");
+    CHECK(status(md.on_tunnel_message(disconnect_message(random_id(rng)))) ==
+          "unknown_association");
     CHECK(md.is_keyed(*e0));
     auto gone = md.on_tunnel_message(disconnect_message(id0));
     REQUIRE(gone);
@@ -1495,7 +1505,8 @@ TEST_CASE_TEMPLATE("RFC 8871 §4.5, RFC 9185 §5.3/§5.4, RFC 8723 §5.2: KD + M
     bytes honest(header.begin(), header.end());
     honest.resize(hs + plain_size + 16);
     REQUIRE(name(to1->send_transform().seal_rtp(th->ssrc, th->seq, perc::aad_view{header},
-                                                outer_plain, bytes_span{honest}.subspan(hs))) == "ok");
+                                                outer_plain, bytes_span{honest}.subspan(hs))) ==
+            "ok");
     honest.insert(honest.end(), split->tag.begin(), split->tag.end());
     bytes out_h;
     auto good = c.receive(1, honest, out_h, now);
@@ -1567,8 +1578,8 @@ TEST_CASE_TEMPLATE("RFC 8723 §5.2 md_session selective forwarding: skipped pack
     CHECK(f->sent.seq == static_cast<std::uint16_t>(next_outer + 10));
 }
 
-TEST_CASE_TEMPLATE("md_session: skip_rtp refuses when the gap table is full, nothing recorded",
-                   S, ROLE_SUITES)
+TEST_CASE_TEMPLATE("md_session: skip_rtp refuses when the gap table is full, nothing recorded", S,
+                   ROLE_SUITES)
 {
     perc::md_session_options mo;
     mo.max_streams = 1;
@@ -1643,13 +1654,15 @@ TEST_CASE_TEMPLATE("RFC 8871 §4.1, RFC 8723 §6: RTCP both ways through the MD,
         sr[0] = 0x80;
         sr[1] = 200;
         sr[3] = 6;
-        for (std::size_t i = 0; i < 4; ++i) sr[4 + i] = static_cast<std::uint8_t>(ssrc >> (24 - 8 * i));
+        for (std::size_t i = 0; i < 4; ++i)
+            sr[4 + i] = static_cast<std::uint8_t>(ssrc >> (24 - 8 * i));
         sr[11] = tag;
         return sr;
     };
     for (std::size_t from = 0; from < 3; ++from) {
         for (std::uint8_t n = 0; n < 3; ++n) {
-            const bytes sr = sr_of(c.members[from].ssrc[0], static_cast<std::uint8_t>(10 * from + n));
+            const bytes sr = sr_of(c.members[from].ssrc[0],
+                                   static_cast<std::uint8_t>(10 * from + n));
             bytes wire(sr.size() + 64);
             auto w = c.members[from].session->protect_rtcp(sr, wire);
             REQUIRE(w);
@@ -1790,7 +1803,8 @@ TEST_CASE_TEMPLATE("RFC 8870 §5.2.2 endpoint_session::on_ekt_key refusals chang
         CHECK(status(s.protect_rtp(plain, wire, 0)) == "no_key");
     };
 
-    CHECK(name(s.on_ekt_key(bytes_view{good}.first(good.size() - 1), S::cipher, rng, 0)) == "truncated");
+    CHECK(name(s.on_ekt_key(bytes_view{good}.first(good.size() - 1), S::cipher, rng, 0)) ==
+          "truncated");
     CHECK(name(s.on_ekt_key(bytes_view{}, S::cipher, rng, 0)) == "truncated");
     bytes longer = good;
     longer.push_back(0);
@@ -1860,7 +1874,8 @@ TEST_CASE_TEMPLATE("RFC 8870 §4.3.2: protect_rtp refuses foreign SSRCs; a late 
         auto p = c.send(0, 0, now, /*key_frame=*/i == 4);
         auto f = perc::decode_ekt_field(p.wire);
         REQUIRE(f);
-        CHECK(f->kind == (i < 3 || i == 4 ? perc::ekt_kind::full_field : perc::ekt_kind::short_field));
+        CHECK(f->kind ==
+              (i < 3 || i == 4 ? perc::ekt_kind::full_field : perc::ekt_kind::short_field));
         bytes scratch;
         const perc::md_opened o = c.open(0, p.wire, scratch);
         bytes out1;
@@ -2075,9 +2090,10 @@ TEST_CASE_TEMPLATE("RFC 8871 §4.5.2, §6.3: an endpoint leaves, the KD re-keys 
 
 // ========================================================== media_distributor RTCP fan-out
 
-TEST_CASE_TEMPLATE("RFC 8723 §6, RFC 8871 §4.4 media_distributor: one open_rtcp, forward_rtcp to "
-                   "several links; relay_rtcp refuses an exhausted outgoing index without side effects",
-                   S, ROLE_SUITES)
+TEST_CASE_TEMPLATE(
+    "RFC 8723 §6, RFC 8871 §4.4 media_distributor: one open_rtcp, forward_rtcp to "
+    "several links; relay_rtcp refuses an exhausted outgoing index without side effects",
+    S, ROLE_SUITES)
 {
     using outer = typename S::outer;
     using link_type = perc::md_link<outer>;
@@ -2091,7 +2107,8 @@ TEST_CASE_TEMPLATE("RFC 8723 §6, RFC 8871 §4.4 media_distributor: one open_rtc
     std::array<link_type, 3> links;
     std::array<perc::srtp_session<outer>, 3> ep_tx, ep_rx; // the endpoints' ends of each hop
     for (std::size_t i = 0; i < 3; ++i) {
-        h[i] = {random_bytes(rng, k), random_bytes(rng, 12), random_bytes(rng, k), random_bytes(rng, 12)};
+        h[i] = {random_bytes(rng, k), random_bytes(rng, 12), random_bytes(rng, k),
+                random_bytes(rng, 12)};
         REQUIRE(links[i].init(h[i].rx_key, h[i].rx_salt, h[i].tx_key, h[i].tx_salt) == errc::ok);
         REQUIRE(ep_tx[i].init(h[i].rx_key, h[i].rx_salt) == errc::ok);
         REQUIRE(ep_rx[i].init(h[i].tx_key, h[i].tx_salt) == errc::ok);
@@ -2166,7 +2183,8 @@ TEST_CASE_TEMPLATE("RFC 8723 §6, RFC 8871 §4.4 media_distributor: one open_rtc
     bytes relay_out(w.size(), 0xA5);
     CHECK(status(md.relay_rtcp(links[0], links[1], w, relay_out)) == "index_exhausted");
     CHECK(hex(w) == hex(w_copy));
-    CHECK(std::all_of(relay_out.begin(), relay_out.end(), [](std::uint8_t v) { return v == 0xA5; }));
+    CHECK(
+        std::all_of(relay_out.begin(), relay_out.end(), [](std::uint8_t v) { return v == 0xA5; }));
     // The same packet still relays to link 2 (link 0 did not record it as received).
     auto ok = md.relay_rtcp(links[0], links[2], w, relay_out);
     REQUIRE(ok);

@@ -65,7 +65,8 @@ struct double_keys {
     bytes outer_salt() const { return bytes(salt.begin() + 12, salt.end()); }
 };
 
-template <class E> double_keys make_keys(std::uint64_t seed)
+template <class E>
+double_keys make_keys(std::uint64_t seed)
 {
     rng r(seed);
     double_keys k;
@@ -77,12 +78,14 @@ template <class E> double_keys make_keys(std::uint64_t seed)
     return k;
 }
 
-template <class E> void init(E& e, const double_keys& k, perc::double_options opt = {})
+template <class E>
+void init(E& e, const double_keys& k, perc::double_options opt = {})
 {
     REQUIRE(name(e.init(k.key, k.salt, opt)) == "ok");
 }
 
-template <class T> void init_single(T& t, const bytes& key, const bytes& salt)
+template <class T>
+void init_single(T& t, const bytes& key, const bytes& salt)
 {
     REQUIRE(name(t.set_master_key(key, salt)) == "ok");
 }

@@ -45,7 +45,10 @@ struct profile_128 {
     using distributor = perc_test::backend::media_distributor_aes_128_gcm;
     static constexpr std::size_t half_key = 16;
     static constexpr char name[] = "DOUBLE_AEAD_AES_128_GCM_AEAD_AES_128_GCM";
-    static void set_policy(srtp_crypto_policy_t* p) { srtp_crypto_policy_set_aes_gcm_128_16_auth(p); }
+    static void set_policy(srtp_crypto_policy_t* p)
+    {
+        srtp_crypto_policy_set_aes_gcm_128_16_auth(p);
+    }
 };
 
 struct profile_256 {
@@ -53,16 +56,19 @@ struct profile_256 {
     using distributor = perc_test::backend::media_distributor_aes_256_gcm;
     static constexpr std::size_t half_key = 32;
     static constexpr char name[] = "DOUBLE_AEAD_AES_256_GCM_AEAD_AES_256_GCM";
-    static void set_policy(srtp_crypto_policy_t* p) { srtp_crypto_policy_set_aes_gcm_256_16_auth(p); }
+    static void set_policy(srtp_crypto_policy_t* p)
+    {
+        srtp_crypto_policy_set_aes_gcm_256_16_auth(p);
+    }
 };
 
 constexpr std::size_t salt_half = 12;
 constexpr std::size_t tag_size = 16;
 
 struct counts {
-    std::size_t identical = 0; // sender packets byte-identical to the libsrtp2 composition
-    std::size_t accepted = 0;  // libsrtp2-composed packets our receiver accepted
-    std::size_t relays = 0;    // relay operations byte-identical to the libsrtp2 MD
+    std::size_t identical = 0;        // sender packets byte-identical to the libsrtp2 composition
+    std::size_t accepted = 0;         // libsrtp2-composed packets our receiver accepted
+    std::size_t relays = 0;           // relay operations byte-identical to the libsrtp2 MD
     std::size_t relayed_accepted = 0; // libsrtp2-relayed packets our receiver accepted
     std::size_t relay_ops = 0;        // relay operations attempted
     std::size_t delivered = 0;        // packets that made it through every MD
@@ -163,7 +169,10 @@ struct fields {
     friend bool operator==(const fields&, const fields&) = default;
 };
 
-std::size_t base_header_size(const bytes& p) { return 12 + 4 * std::size_t{p[0] & 0x0Fu}; }
+std::size_t base_header_size(const bytes& p)
+{
+    return 12 + 4 * std::size_t{p[0] & 0x0Fu};
+}
 
 std::size_t header_size(const bytes& p)
 {
@@ -175,8 +184,8 @@ std::size_t header_size(const bytes& p)
 
 fields fields_of(const bytes& p)
 {
-    return {static_cast<std::uint8_t>(p[1] & 0x7F),
-            static_cast<std::uint16_t>((p[2] << 8) | p[3]), (p[1] & 0x80) != 0};
+    return {static_cast<std::uint8_t>(p[1] & 0x7F), static_cast<std::uint16_t>((p[2] << 8) | p[3]),
+            (p[1] & 0x80) != 0};
 }
 
 void write_fields(bytes& p, const fields& f)
@@ -319,11 +328,11 @@ struct md_change {
 };
 
 struct lib_relay_result {
-    bytes packet;        // protected for the outgoing hop
-    bytes header;        // its RTP header
-    bytes ohb;           // the OHB written
-    fields original;     // end-to-end original values
-    fields sent;         // values in the sent header
+    bytes packet;    // protected for the outgoing hop
+    bytes header;    // its RTP header
+    bytes ohb;       // the OHB written
+    fields original; // end-to-end original values
+    fields sent;     // values in the sent header
 };
 
 /// RFC 8723 §5.2 Media Distributor played with libsrtp2.
@@ -404,7 +413,8 @@ generated next_packet(rng& r, sender_stream& s)
     spec.pt = static_cast<std::uint8_t>(r.below(128));
     spec.marker = r.below(2) == 1;
     const std::uint32_t cc = r.below(16);
-    for (std::uint32_t i = 0; i < cc; ++i) spec.csrcs.push_back(static_cast<std::uint32_t>(r.next()));
+    for (std::uint32_t i = 0; i < cc; ++i)
+        spec.csrcs.push_back(static_cast<std::uint32_t>(r.next()));
     switch (r.below(3)) {
     case 0: break;
     case 1:
@@ -649,11 +659,12 @@ void run_md(std::uint64_t seed, std::size_t packets, std::size_t hops, counts& n
             if (same) {
                 ++n.relays;
             } else if (++mismatches <= 3) {
-                FAIL_CHECK(Profile::name << " hop " << h << " relay of index " << g.index << ": "
-                                         << diagnose(ours, last.packet, last.header.size(),
-                                                     last.ohb.size()));
+                FAIL_CHECK(Profile::name
+                           << " hop " << h << " relay of index " << g.index << ": "
+                           << diagnose(ours, last.packet, last.header.size(), last.ohb.size()));
             }
-            CHECK(rel->sent == perc::rtp_mutable_fields{last.sent.pt, last.sent.seq, last.sent.marker});
+            CHECK(rel->sent ==
+                  perc::rtp_mutable_fields{last.sent.pt, last.sent.seq, last.sent.marker});
 
             // libsrtp2 (outgoing hop key) opens our relay output and finds the expected
             // header and OHB at the end of the outer plaintext.
@@ -684,7 +695,8 @@ void run_md(std::uint64_t seed, std::size_t packets, std::size_t hops, counts& n
         }
         bytes expected = last.header;
         write_fields(expected, e2e);
-        expected.insert(expected.end(), g.rtp.begin() + static_cast<std::ptrdiff_t>(header_size(g.rtp)),
+        expected.insert(expected.end(),
+                        g.rtp.begin() + static_cast<std::ptrdiff_t>(header_size(g.rtp)),
                         g.rtp.end());
         const std::uint64_t out_index = chain[hops - 1].out_index[s.ssrc] - 1;
         const bool ok = bytes(u->packet.begin(), u->packet.end()) == expected &&
@@ -711,8 +723,8 @@ TEST_CASE("RFC 8723 §5.1/§5.3 oracle: double_endpoint equals two composed libs
     run_sender<profile_256>(0x8723'0002, 3000, n);
     CHECK(n.identical == 6000);
     CHECK(n.accepted == 6000);
-    MESSAGE("double oracle (RFC 8723 §5.1/§5.3, both profiles): " << n.identical
-            << " packets byte-identical to libsrtp2 inner+outer, " << n.accepted
+    MESSAGE("double oracle (RFC 8723 §5.1/§5.3, both profiles): "
+            << n.identical << " packets byte-identical to libsrtp2 inner+outer, " << n.accepted
             << " composed packets accepted by double_endpoint");
 }
 
@@ -728,9 +740,9 @@ TEST_CASE("RFC 8723 §5.2 oracle: media_distributor equals a libsrtp2 Media Dist
     CHECK(n.relays == n.relay_ops);
     CHECK(n.relayed_accepted == n.delivered);
     // RFC 8723 §4: every valid Config value (0x00-0x07, 0x0C-0x0F) was produced and parsed.
-    CHECK(n.configs == std::set<std::uint8_t>{0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07,
-                                              0x0C, 0x0D, 0x0E, 0x0F});
-    MESSAGE("double oracle (RFC 8723 §5.2, one and two MD hops, both profiles): " << n.relays
-            << " relays byte-identical to libsrtp2, " << n.relayed_accepted
+    CHECK(n.configs == std::set<std::uint8_t>{0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x0C,
+                                              0x0D, 0x0E, 0x0F});
+    MESSAGE("double oracle (RFC 8723 §5.2, one and two MD hops, both profiles): "
+            << n.relays << " relays byte-identical to libsrtp2, " << n.relayed_accepted
             << " libsrtp2-relayed packets accepted by double_endpoint");
 }

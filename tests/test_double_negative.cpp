@@ -181,7 +181,8 @@ struct layer_snapshot {
     bool operator==(const layer_snapshot&) const = default;
 };
 
-template <std::size_t W> layer_snapshot snapshot(const perc::srtp_stream<W>* s)
+template <std::size_t W>
+layer_snapshot snapshot(const perc::srtp_stream<W>* s)
 {
     layer_snapshot l;
     if (!s) return l;
@@ -191,16 +192,15 @@ template <std::size_t W> layer_snapshot snapshot(const perc::srtp_stream<W>* s)
     l.s_l = s->rtp_index.highest_seq();
     l.window_empty = s->rtp_replay.empty();
     l.highest = s->rtp_replay.highest();
-    for (std::uint64_t i = 0; i < 300; ++i)
-        l.window.push_back(s->rtp_replay.check(i));
-    for (std::uint64_t i = 4950; i < 5250; ++i)
-        l.window.push_back(s->rtp_replay.check(i));
+    for (std::uint64_t i = 0; i < 300; ++i) l.window.push_back(s->rtp_replay.check(i));
+    for (std::uint64_t i = 4950; i < 5250; ++i) l.window.push_back(s->rtp_replay.check(i));
     return l;
 }
 
 // ----------------------------------------------------------------------- fixture
 
-template <class E> struct fixture {
+template <class E>
+struct fixture {
     using outer_type = typename E::outer_type;
     using md_type = perc::media_distributor<outer_type>;
     using link_type = typename md_type::link_type;
@@ -223,14 +223,10 @@ template <class E> struct fixture {
         rng r(seed);
         inner_key = random_bytes(r, half);
         inner_salt = random_bytes(r, 12);
-        for (auto& k : hop_key)
-            k = random_bytes(r, half);
-        for (auto& s : hop_salt)
-            s = random_bytes(r, 12);
-        for (auto& k : back_key)
-            k = random_bytes(r, half);
-        for (auto& s : back_salt)
-            s = random_bytes(r, 12);
+        for (auto& k : hop_key) k = random_bytes(r, half);
+        for (auto& s : hop_salt) s = random_bytes(r, 12);
+        for (auto& k : back_key) k = random_bytes(r, half);
+        for (auto& s : back_salt) s = random_bytes(r, 12);
         REQUIRE(name(hop1_view.set_master_key(hop_key[1], hop_salt[1])) == "ok");
 
         E tx;

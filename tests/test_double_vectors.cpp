@@ -14,8 +14,8 @@ using namespace perc_test;
 namespace {
 
 struct double_case {
-    bytes key, salt;        // sender -> MD double master key and salt
-    bytes md_key, md_salt;  // MD -> receiver outer master key and salt
+    bytes key, salt;       // sender -> MD double master key and salt
+    bytes md_key, md_salt; // MD -> receiver outer master key and salt
     bytes d1_wire, d2_wire, d3_wire;
 };
 

@@ -61,8 +61,7 @@ constexpr std::uint32_t ssrc_c = 0x5A5A0003u;
 bytes pattern(std::size_t n, unsigned seed)
 {
     bytes b(n);
-    for (std::size_t i = 0; i < n; ++i)
-        b[i] = static_cast<std::uint8_t>(seed * 31u + i * 7u + 1u);
+    for (std::size_t i = 0; i < n; ++i) b[i] = static_cast<std::uint8_t>(seed * 31u + i * 7u + 1u);
     return b;
 }
 
@@ -92,16 +91,11 @@ std::string name(errc e)
 std::string ev(ekt_event e)
 {
     switch (e) {
-    case ekt_event::none:
-        return "none";
-    case ekt_event::new_key:
-        return "new_key";
-    case ekt_event::unknown_type:
-        return "unknown_type";
-    case ekt_event::ssrc_mismatch:
-        return "ssrc_mismatch";
-    case ekt_event::stale_epoch:
-        return "stale_epoch";
+    case ekt_event::none: return "none";
+    case ekt_event::new_key: return "new_key";
+    case ekt_event::unknown_type: return "unknown_type";
+    case ekt_event::ssrc_mismatch: return "ssrc_mismatch";
+    case ekt_event::stale_epoch: return "stale_epoch";
     }
     return "?";
 }
@@ -162,7 +156,8 @@ bytes last_of(const bytes& b, std::size_t n)
 }
 
 // Key material shared by a test's endpoints.
-template <class P> struct material {
+template <class P>
+struct material {
     bytes ekt_key = pattern(P::ekt_key_size, 1);
     bytes ekt_salt = pattern(12, 2); // EKTKey srtp_master_salt: the shared E2E salt
     bytes outer_key = pattern(P::key_size, 3);
@@ -196,7 +191,8 @@ bytes make_rtp(std::uint32_t ssrc, std::uint16_t seq, std::size_t payload)
 }
 
 // A sending endpoint: double transform + EKT sender (protect_rtp_with_ekt).
-template <class P> struct tx_side {
+template <class P>
+struct tx_side {
     typename P::endpoint ep;
     typename P::sender ekt;
     std::uint32_t ssrc;
@@ -228,7 +224,8 @@ template <class P> struct tx_side {
 };
 
 // An independent sender keyed with a fixed inner key (the "reference" for "protected with K").
-template <class P> struct reference {
+template <class P>
+struct reference {
     typename P::endpoint ep;
     reference(const bytes& inner_key, const bytes& inner_salt, const bytes& outer_key,
               const bytes& outer_salt)
@@ -261,7 +258,8 @@ struct outcome {
 
 // A receiving endpoint. take() mirrors unprotect_rtp_with_ekt but reports the ekt_event and
 // records every key installed; take_lib() is the library's own composition.
-template <class P> struct rx_side {
+template <class P>
+struct rx_side {
     typename P::endpoint ep;
     typename P::receiver ekt;
     bytes out = bytes(4096);
@@ -414,8 +412,7 @@ TEST_CASE_TEMPLATE(
     // The first key is usable at once, and handed over once.
     CHECK(to_hex(s.key_to_use(0)) == to_hex(m.k1));
     CHECK(s.key_to_use(1).empty());
-    for (int i = 0; i < 3; ++i)
-        REQUIRE(s.write_field(0, 0, false, out));
+    for (int i = 0; i < 3; ++i) REQUIRE(s.write_field(0, 0, false, out));
 
     // Re-key at t = 1000: Epoch 1, the next three fields announce K2 at once.
     REQUIRE(s.set_master_key(ssrc_a, m.k2, 1000) == errc::ok);
@@ -593,8 +590,7 @@ TEST_CASE_TEMPLATE(
     bytes small(P::full_size - 1);
     CHECK(name(s.write_field(0, 0, false, small).error()) == "buffer_too_small");
     std::string kinds;
-    for (int i = 0; i < 4; ++i)
-        kinds += *s.write_field(0, 1, false, out) == 1 ? 'S' : 'F';
+    for (int i = 0; i < 4; ++i) kinds += *s.write_field(0, 1, false, out) == 1 ? 'S' : 'F';
     CHECK(kinds == "FFFS");
     CHECK(name(s.write_field(0, 2, false, bytes_span{}).error()) == "buffer_too_small");
 }
@@ -1116,16 +1112,16 @@ TEST_CASE_TEMPLATE("RFC 8870 §4.1/§4.3.2 negative matrix: every truncation and
     // (with an install function that refuses, so the probe itself records nothing).
     auto probe = [&] {
         std::vector<installed_key> seen;
-        auto r =
-            rx.ekt.process(good.wire, ssrc_a, 0, P::key_size, 12, [&](const perc::ekt_new_key& k) {
-                seen.push_back({k.ssrc,
-                                k.roc,
-                                k.spi,
-                                k.epoch,
-                                bytes(k.master_key.begin(), k.master_key.end()),
-                                {}});
-                return errc::unsupported;
-            });
+        auto r = rx.ekt.process(good.wire, ssrc_a, 0, P::key_size, 12,
+                                [&](const perc::ekt_new_key& k) {
+                                    seen.push_back({k.ssrc,
+                                                    k.roc,
+                                                    k.spi,
+                                                    k.epoch,
+                                                    bytes(k.master_key.begin(), k.master_key.end()),
+                                                    {}});
+                                    return errc::unsupported;
+                                });
         return !r && r.error() == errc::unsupported && seen.size() == 1 && seen[0].ssrc == ssrc_a &&
                seen[0].roc == 0 && seen[0].epoch == 0 && seen[0].spi == spi_a &&
                seen[0].key == m.k1;
@@ -1174,8 +1170,8 @@ TEST_CASE_TEMPLATE("RFC 8870 §4.1/§4.3.2 negative matrix: every truncation and
                 }
             } else if (from_end == 2 || from_end == 3) {
                 const std::size_t len = L ^ (std::size_t{1} << (b + (from_end == 3 ? 8 : 0)));
-                e.error =
-                    len >= 8 && len <= 258 && len <= N + L ? "key_unwrap_failed" : "ekt_bad_length";
+                e.error = len >= 8 && len <= 258 && len <= N + L ? "key_unwrap_failed"
+                                                                 : "ekt_bad_length";
             } else if (from_end == 6 || from_end == 7) {
                 e.error = "auth_failed"; // §4.3.2 step 2: no EKTKey for that SPI
             } else {
@@ -1196,15 +1192,11 @@ TEST_CASE_TEMPLATE("RFC 8870 §4.1/§4.3.2 negative matrix: every truncation and
             e.event = "none";
             e.srtp_size = n - 1;
         } else if (type == 0x02) {
-            if (len < 8 || len > 258 || len > n)
-                e.error = "ekt_bad_length";
-            else if (pkt[n - 7] * 256 + pkt[n - 6] != spi_a)
-                e.error = "auth_failed";
-            else
-                e.error = "key_unwrap_failed";
+            if (len < 8 || len > 258 || len > n) e.error = "ekt_bad_length";
+            else if (pkt[n - 7] * 256 + pkt[n - 6] != spi_a) e.error = "auth_failed";
+            else e.error = "key_unwrap_failed";
         } else {
-            if (len < 4 || len > 1027 || len > n)
-                e.error = "ekt_bad_length";
+            if (len < 4 || len > 1027 || len > n) e.error = "ekt_bad_length";
             else {
                 e.event = "unknown_type";
                 e.srtp_size = n - len;

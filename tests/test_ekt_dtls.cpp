@@ -56,11 +56,10 @@ const bytes ekt_key_body_37 = from_hex("0010"
 
 // The same message as a compile-time array, for static_asserts.
 constexpr std::array<std::uint8_t, 37> ka_body{
-    0x00, 0x10,                                                                         // len 16
-    0xc0, 0xc1, 0xc2, 0xc3, 0xc4, 0xc5, 0xc6, 0xc7, 0xc8, 0xc9, 0xca, 0xcb, 0xcc, 0xcd, 0xce, 0xcf,
-    0x00, 0x0c,                                                                         // len 12
-    0x51, 0x75, 0x69, 0x64, 0x20, 0x70, 0x72, 0x6f, 0x20, 0x71, 0x75, 0x6f,
-    0x12, 0x34,        // ekt_spi
+    0x00, 0x10, // len 16
+    0xc0, 0xc1, 0xc2, 0xc3, 0xc4, 0xc5, 0xc6, 0xc7, 0xc8, 0xc9, 0xca, 0xcb, 0xcc, 0xcd,
+    0xce, 0xcf, 0x00, 0x0c,                                                             // len 12
+    0x51, 0x75, 0x69, 0x64, 0x20, 0x70, 0x72, 0x6f, 0x20, 0x71, 0x75, 0x6f, 0x12, 0x34, // ekt_spi
     0x01, 0x51, 0x80}; // ekt_ttl 86400
 
 } // namespace
@@ -160,8 +159,8 @@ constexpr errc ka_prefix_error(std::size_t n)
 
 } // namespace
 
-static_assert(client_offer_both());                       // digest §6.1: `02 01 02`
-static_assert(server_selects_128());                      // digest §6.1: `01`
+static_assert(client_offer_both());  // digest §6.1: `02 01 02`
+static_assert(server_selects_128()); // digest §6.1: `01`
 static_assert(encodes_client_offer());
 static_assert(client_error({}) == errc::truncated);
 static_assert(client_error({0x00}) == errc::ekt_bad_length); // <1..255>: an empty list
@@ -170,7 +169,7 @@ static_assert(client_error({0x01, 0x01, 0x02}) == errc::ekt_bad_length); // trai
 static_assert(selected_error({}) == errc::truncated);
 static_assert(selected_error({0x01, 0x02}) == errc::ekt_bad_length);
 static_assert(selected_error({0x00}) == errc::ekt_unknown_type); // reserved(0)
-static_assert(ka_decodes());                              // digest §6.2, 37 octets
+static_assert(ka_decodes());                                     // digest §6.2, 37 octets
 static_assert(ka_encodes());
 static_assert(ka_prefix_error(0) == errc::truncated);
 static_assert(ka_prefix_error(19) == errc::truncated);
@@ -411,7 +410,8 @@ TEST_CASE("RFC 8870 §5.2.2: EKTKey body of the digest §6.2 (AESKW128, SPI 0x12
     CHECK(to_hex(out) == to_hex(ekt_key_body_37));
 
     // The same with a 32-octet AESKW256 key: 53 octets, `0020` prefix.
-    const bytes key_256 = from_hex("c0c1c2c3c4c5c6c7c8c9cacbcccdcecf d0d1d2d3d4d5d6d7d8d9dadbdcdddedf");
+    const bytes key_256 =
+        from_hex("c0c1c2c3c4c5c6c7c8c9cacbcccdcecf d0d1d2d3d4d5d6d7d8d9dadbdcdddedf");
     bytes out256(53);
     auto n256 = perc::encode_ekt_key_message({key_256, salt_12, 0xABCD, 0xFFFFFF}, out256);
     REQUIRE(n256);
@@ -543,7 +543,8 @@ TEST_CASE("RFC 8870 §5.2.2: EKTKey round trips over vector sizes, SPIs and TTLs
             auto s = perc::encode_ekt_key_message(m, small);
             REQUIRE_FALSE(s);
             CHECK(name_of(s) == "buffer_too_small");
-            CHECK(std::all_of(small.begin(), small.end(), [](std::uint8_t x) { return x == 0xEE; }));
+            CHECK(
+                std::all_of(small.begin(), small.end(), [](std::uint8_t x) { return x == 0xEE; }));
         }
     }
 }
@@ -568,7 +569,8 @@ TEST_CASE("RFC 8870 §5.2.2: EKTKey encoder refuses vectors outside <1..256> and
     }
 }
 
-TEST_CASE("RFC 8870 §5.2.2/§4.4.1: a decoded EKTKey becomes ekt_key_params for the negotiated cipher")
+TEST_CASE(
+    "RFC 8870 §5.2.2/§4.4.1: a decoded EKTKey becomes ekt_key_params for the negotiated cipher")
 {
     auto m = perc::decode_ekt_key_message(ekt_key_body_37);
     REQUIRE(m);

@@ -26,7 +26,8 @@ std::string name(errc e)
     return std::string{perc::to_string(e)};
 }
 
-template <class R> std::string error_of(const R& r)
+template <class R>
+std::string error_of(const R& r)
 {
     return r ? std::string{"ok"} : name(r.error());
 }
@@ -58,8 +59,7 @@ bytes concat(const bytes& a, const bytes& b)
 bytes filler(std::size_t n, std::uint8_t seed)
 {
     bytes b(n);
-    for (std::size_t i = 0; i < n; ++i)
-        b[i] = static_cast<std::uint8_t>(seed + 13 * i);
+    for (std::size_t i = 0; i < n; ++i) b[i] = static_cast<std::uint8_t>(seed + 13 * i);
     return b;
 }
 
@@ -417,8 +417,8 @@ TEST_CASE("RFC 8870 §4.1 / §7.1: unknown types (0x01, 0x03, 0xff, ...) are ski
              {std::size_t{1}, std::size_t{5}, std::size_t{44}, std::size_t{1024}}) {
             CAPTURE(t);
             CAPTURE(data);
-            const bytes tag =
-                extension_field(filler(data, 0x21), data + 3, static_cast<std::uint8_t>(t));
+            const bytes tag = extension_field(filler(data, 0x21), data + 3,
+                                              static_cast<std::uint8_t>(t));
             const bytes pkt = concat(srtp, tag);
             auto r = perc::decode_ekt_field(pkt);
             REQUIRE(r);
@@ -498,17 +498,14 @@ TEST_CASE("RFC 8870 §4.1: every single-bit flip of the last 7 octets of packet 
             auto r = perc::decode_ekt_field(m);
             const std::size_t from_end = p.size() - j; // 1 = type
             if (from_end == 1) {
-                if (b == 1)
-                    CHECK(r->kind == ekt_kind::short_field); // 0x02 -> 0x00
-                else
-                    CHECK(r->kind == ekt_kind::unknown); // Length 47 still valid
+                if (b == 1) CHECK(r->kind == ekt_kind::short_field); // 0x02 -> 0x00
+                else CHECK(r->kind == ekt_kind::unknown);            // Length 47 still valid
             } else if (from_end >= 4 && from_end <= 7) {
                 REQUIRE(r);
                 CHECK(r->kind == ekt_kind::full_field);
                 if (from_end >= 6)
                     CHECK(r->full.spi == (0x1234 ^ (1u << (b + (from_end == 7 ? 8 : 0)))));
-                else
-                    CHECK(r->full.epoch == (1u << (b + (from_end == 5 ? 8 : 0))));
+                else CHECK(r->full.epoch == (1u << (b + (from_end == 5 ? 8 : 0))));
             }
         }
 }

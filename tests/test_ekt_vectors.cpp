@@ -21,11 +21,13 @@ const bytes d1_wire = from_hex(
     "80601234 decafbad cafebabe 515e5e45 169812fc ebf55615 2f25679b a9712a90 b9317e18 53740bb4"
     "bb7fd056 911a9097 d130ed40 60b15725 2ebaab0b 401fb122 a4bdd399 c6d7cef0 e0f13d2c a7e7038f"
     "0dc0a2");
-const bytes double_key = from_hex("000102030405060708090a0b0c0d0e0f 404142434445464748494a4b4c4d4e4f");
+const bytes double_key =
+    from_hex("000102030405060708090a0b0c0d0e0f 404142434445464748494a4b4c4d4e4f");
 const bytes double_salt = from_hex("517569642070726f2071756f a0a1a2a3a4a5a6a7a8a9aaab");
 } // namespace
 
-TEST_CASE("RFC 8870 §4.1/§4.3.1 + RFC 5649: FullEKTField of the digest §11.1 (AESKW128, SPI 0x1234)")
+TEST_CASE(
+    "RFC 8870 §4.1/§4.3.1 + RFC 5649: FullEKTField of the digest §11.1 (AESKW128, SPI 0x1234)")
 {
     perc::botan::ekt_sender_aes_128 tx;
     REQUIRE(tx.set_ekt_key({0x1234, ekt_key, inner_salt, 0}, 0) == perc::errc::ok);

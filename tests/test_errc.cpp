@@ -61,7 +61,10 @@ constexpr std::array<errc, 41> all_errc = {
     errc::backend_failure,
 };
 
-constexpr std::uint8_t num(errc e) { return static_cast<std::uint8_t>(e); }
+constexpr std::uint8_t num(errc e)
+{
+    return static_cast<std::uint8_t>(e);
+}
 
 } // namespace
 
@@ -133,11 +136,11 @@ TEST_CASE("errc: kind() groups by numeric range")
     for (const errc e : all_errc) {
         const unsigned v = num(e);
         CAPTURE(v);
-        const error_kind expected = v == 0    ? error_kind::none
-                                    : v < 32  ? error_kind::malformed
-                                    : v < 64  ? error_kind::rejected
-                                    : v < 96  ? error_kind::misuse
-                                              : error_kind::backend;
+        const error_kind expected = v == 0   ? error_kind::none
+                                    : v < 32 ? error_kind::malformed
+                                    : v < 64 ? error_kind::rejected
+                                    : v < 96 ? error_kind::misuse
+                                             : error_kind::backend;
         CHECK(perc::kind(e) == expected);
     }
     // Spot checks of the documented grouping (STYLE "Errors" table).

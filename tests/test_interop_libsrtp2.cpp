@@ -232,8 +232,8 @@ bytes random_rtp(rng& r, std::uint32_t ssrc, std::uint16_t seq)
         break;
     default: break;
     }
-    const std::uint32_t size =
-        r.below(16) == 0 ? edge_sizes[r.below(std::size(edge_sizes))] : r.below(1401);
+    const std::uint32_t size = r.below(16) == 0 ? edge_sizes[r.below(std::size(edge_sizes))]
+                                                : r.below(1401);
     s.payload.resize(size);
     r.fill(s.payload);
     if (r.below(16) == 0) s.padding = static_cast<std::uint8_t>(1 + r.below(16));
@@ -427,8 +427,8 @@ private:
         if (r_.below(100) == 0) {
             in_flight g = f;
             g.forged = true;
-            const std::size_t from =
-                g.rtcp ? perc::rtcp_header_size : perc::decode_rtp_header(g.plain)->header_size;
+            const std::size_t from = g.rtcp ? perc::rtcp_header_size
+                                            : perc::decode_rtp_header(g.plain)->header_size;
             const std::size_t to = g.ours.size() - (g.rtcp ? 4 : 0); // keep the ESRTCP word
             const std::size_t at = from + r_.below(static_cast<std::uint32_t>(to - from));
             const auto bit = static_cast<std::uint8_t>(1u << r_.below(8));
@@ -478,8 +478,8 @@ private:
                                             : lib_rx_.unprotect_rtp(f.ours, lib_plain);
         // ... and we unprotect libsrtp2's.
         bytes out(f.theirs.size());
-        auto u =
-            f.rtcp ? ours_rx_.unprotect_rtcp(f.theirs, out) : ours_rx_.unprotect_rtp(f.theirs, out);
+        auto u = f.rtcp ? ours_rx_.unprotect_rtcp(f.theirs, out)
+                        : ours_rx_.unprotect_rtp(f.theirs, out);
 
         CAPTURE(f.rtcp);
         CAPTURE(f.ssrc);

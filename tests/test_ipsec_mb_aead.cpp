@@ -24,7 +24,6 @@ namespace {
 
 using perc::errc;
 
-
 /// The library code paths this CPU can run (IMB_ARCH_NONE = the automatic choice).
 std::vector<IMB_ARCH> arches()
 {
@@ -34,7 +33,8 @@ std::vector<IMB_ARCH> arches()
     return v;
 }
 
-template <class A> A keyed(const bytes& key, IMB_ARCH arch = IMB_ARCH_NONE)
+template <class A>
+A keyed(const bytes& key, IMB_ARCH arch = IMB_ARCH_NONE)
 {
     A a;
     REQUIRE(a.set_key(fixed<A::key_size>(key), arch) == errc::ok);
@@ -43,9 +43,11 @@ template <class A> A keyed(const bytes& key, IMB_ARCH arch = IMB_ARCH_NONE)
 }
 
 /// The Botan adapter for the same suite (independent AES and GHASH code).
-template <class A> using oracle_of = perc::botan::aead_gcm<typename A::suite>;
+template <class A>
+using oracle_of = perc::botan::aead_gcm<typename A::suite>;
 
-template <class A> oracle_of<A> oracle_keyed(const bytes& key)
+template <class A>
+oracle_of<A> oracle_keyed(const bytes& key)
 {
     oracle_of<A> o;
     REQUIRE(o.set_key(fixed<A::key_size>(key)) == errc::ok);
@@ -68,7 +70,8 @@ std::span<const std::uint8_t, 16> ctag(const tag_t& t)
     return t;
 }
 
-template <class A> void check_vector(const gcm_vector& v, IMB_ARCH arch)
+template <class A>
+void check_vector(const gcm_vector& v, IMB_ARCH arch)
 {
     INFO(v.name, " arch ", static_cast<int>(arch));
     const bytes key = from_hex(v.key), iv = from_hex(v.iv), aad = from_hex(v.aad),
@@ -98,11 +101,11 @@ template <class A> void check_vector(const gcm_vector& v, IMB_ARCH arch)
     }
 }
 
-template <class A> void check_all(const gcm_vector* begin, const gcm_vector* end)
+template <class A>
+void check_all(const gcm_vector* begin, const gcm_vector* end)
 {
     for (IMB_ARCH arch : arches())
-        for (const gcm_vector* v = begin; v != end; ++v)
-            check_vector<A>(*v, arch);
+        for (const gcm_vector* v = begin; v != end; ++v) check_vector<A>(*v, arch);
 }
 
 /// Seals (pt, aad split at `at`) with the adapter and the oracle; checks equality, then opens
@@ -197,8 +200,7 @@ TEST_CASE_TEMPLATE("IPsec-MB oracle: every AAD size 0..100 split at every point 
         r.fill(iv);
         r.fill(aad);
         r.fill(pt);
-        for (std::size_t at = 0; at <= aad_size; ++at)
-            compare_with_oracle(a, o, iv, aad, at, pt);
+        for (std::size_t at = 0; at <= aad_size; ++at) compare_with_oracle(a, o, iv, aad, at, pt);
     }
 }
 

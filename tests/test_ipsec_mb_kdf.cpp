@@ -96,8 +96,6 @@ TEST_CASE("IPsec-MB KDF: concurrent derivations on four threads all give RFC 371
                     return;
             got[t] = to_hex(out);
         });
-    for (auto& th : threads)
-        th.join();
-    for (const auto& g : got)
-        CHECK(g == b3_label1);
+    for (auto& th : threads) th.join();
+    for (const auto& g : got) CHECK(g == b3_label1);
 }

@@ -168,8 +168,7 @@ TEST_CASE("GCM decryption without AAD is counter mode from IV ‖ 2 (SP 800-38D 
                 ctr[14] = static_cast<std::uint8_t>(c >> 8);
                 ctr[15] = static_cast<std::uint8_t>(c);
                 aes.encrypt(ctr.data());
-                for (std::size_t i = 0; i < 16 && 16 * b + i < n; ++i)
-                    want[16 * b + i] ^= ctr[i];
+                for (std::size_t i = 0; i < 16 && 16 * b + i < n; ++i) want[16 * b + i] ^= ctr[i];
             }
             bytes out(n, 0);
             gcm_context_data ctx{};

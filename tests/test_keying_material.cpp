@@ -19,11 +19,11 @@ using perc::bytes_view;
 using perc::errc;
 
 /// Exporter output whose octet i is i (mod 256), so every view's position shows in its bytes.
-template <std::size_t N> constexpr std::array<std::uint8_t, N> counting()
+template <std::size_t N>
+constexpr std::array<std::uint8_t, N> counting()
 {
     std::array<std::uint8_t, N> a{};
-    for (std::size_t i = 0; i < N; ++i)
-        a[i] = static_cast<std::uint8_t>(i);
+    for (std::size_t i = 0; i < N; ++i) a[i] = static_cast<std::uint8_t>(i);
     return a;
 }
 

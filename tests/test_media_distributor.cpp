@@ -138,7 +138,8 @@ header_model apply(const header_model& in, const relay_changes& c)
 // sender --hop 0--> MD 1 --hop 1--> ... MD n --hop n--> receiver.
 // Hop h has its own outer master key; the sender uses inner ‖ hop-0 key, the receiver
 // inner ‖ hop-n key (RFC 8723 §3, §5.2: independent keys per hop).
-template <class E> struct chain {
+template <class E>
+struct chain {
     using outer_type = typename E::outer_type;
     using md_type = perc::media_distributor<outer_type>;
     using link_type = typename md_type::link_type;
@@ -453,10 +454,8 @@ TEST_CASE_TEMPLATE("RFC 8723 §5.2: random rewrites over 3 MDs match the OHB mod
             for (std::size_t h = 0; h < 3; ++h) {
                 const bool shift = ((mask >> h) & 1u) != 0;
                 const std::uint32_t pick = r.below(4);
-                if (shift)
-                    ch[h].seq = static_cast<std::uint16_t>(seq + 1000 * (h + 1));
-                else if (h > 0)
-                    ch[h].seq = seq;                      // restore (or keep) the original
+                if (shift) ch[h].seq = static_cast<std::uint16_t>(seq + 1000 * (h + 1));
+                else if (h > 0) ch[h].seq = seq;          // restore (or keep) the original
                 if (pick == 1) ch[h].payload_type = s.pt; // restore
                 if (pick == 2) ch[h].payload_type = static_cast<std::uint8_t>(r.below(128));
                 const std::uint32_t m = r.below(3);
@@ -491,8 +490,8 @@ TEST_CASE_TEMPLATE("RFC 8723 §5.2: in-place and out-of-place relays give identi
         bytes w(in.size() + 33);
         REQUIRE(a.tx.protect_rtp(in, w));
         const bytes body = random_bytes(r, 4 * (i % 4));
-        relay_changes ch =
-            change(static_cast<std::uint8_t>(i), static_cast<std::uint16_t>(900 + i), i % 2 == 1);
+        relay_changes ch = change(static_cast<std::uint8_t>(i), static_cast<std::uint16_t>(900 + i),
+                                  i % 2 == 1);
         ch.extension = static_cast<ext_action>(i % 3);
         ch.extension_body = body;
         bytes out(w.size() + 64, 0xEE);
@@ -775,9 +774,10 @@ TEST_CASE_TEMPLATE("RFC 8723 §9: a tampering MD re-encrypts validly but the inn
     CHECK(to_hex(u->packet) == to_hex(in));
 }
 
-TEST_CASE_TEMPLATE("RFC 8723 §5.2: an SFU opens a packet once and forwards it to several receivers, "
-                   "each with its own hop key, SEQ and rewrites",
-                   T, perc_test::backend::srtp_aes_128_gcm, perc_test::backend::srtp_aes_256_gcm)
+TEST_CASE_TEMPLATE(
+    "RFC 8723 §5.2: an SFU opens a packet once and forwards it to several receivers, "
+    "each with its own hop key, SEQ and rewrites",
+    T, perc_test::backend::srtp_aes_128_gcm, perc_test::backend::srtp_aes_256_gcm)
 {
     using endpoint = perc::double_endpoint<T, T>;
     using md_type = perc::media_distributor<T>;
@@ -841,8 +841,9 @@ TEST_CASE_TEMPLATE("RFC 8723 §5.2: an SFU opens a packet once and forwards it t
             CHECK(to_hex(u->packet) == to_hex(original));
             // Forwarding the same packet twice to one link would reuse its SEQ there.
             bytes again(out.size());
-            if (!ch.seq) CHECK(md.forward_rtp(*opened, to[i], again, ch).error() ==
-                               perc::errc::index_reused);
+            if (!ch.seq)
+                CHECK(md.forward_rtp(*opened, to[i], again, ch).error() ==
+                      perc::errc::index_reused);
         }
     }
 }

@@ -65,8 +65,7 @@ constexpr std::array<std::uint8_t, 24> outer_plaintext_for(const valid_config& v
 {
     std::array<std::uint8_t, 24> a{};
     std::size_t i = 0;
-    for (; i < prefix; ++i)
-        a[i] = static_cast<std::uint8_t>(0xA0 + i);
+    for (; i < prefix; ++i) a[i] = static_cast<std::uint8_t>(0xA0 + i);
     if (v.p) a[i++] = pt;
     if (v.q) {
         a[i++] = static_cast<std::uint8_t>(seq >> 8);
@@ -441,8 +440,7 @@ TEST_CASE("RFC 8723 §5.2 step 3: chains of MDs over every change pattern keep t
     std::vector<rtp_mutable_fields> all;
     for (auto pt : pt_vals)
         for (auto seq : seq_vals)
-            for (auto m : m_vals)
-                all.push_back({pt, seq, m});
+            for (auto m : m_vals) all.push_back({pt, seq, m});
     std::size_t checked = 0;
     for (const auto& h1 : all)
         for (const auto& h2 : all)

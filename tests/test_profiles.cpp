@@ -41,8 +41,7 @@ bytes to_bytes(bytes_view v)
 bytes cat(std::initializer_list<const bytes*> parts)
 {
     bytes out;
-    for (const bytes* p : parts)
-        out.insert(out.end(), p->begin(), p->end());
+    for (const bytes* p : parts) out.insert(out.end(), p->begin(), p->end());
     return out;
 }
 
@@ -153,7 +152,8 @@ errc make_client_endpoint(std::uint16_t id, const bytes& exporter, any_endpoint&
 
 // Profiles with the concrete type each must map to, and the single-layer session of the same
 // AES key size (for a double profile: what its outer layer alone must produce).
-template <std::uint16_t Id, class T, class Single> struct profile {
+template <std::uint16_t Id, class T, class Single>
+struct profile {
     static constexpr std::uint16_t id = Id;
     using type = T;
     using single = Single;
@@ -169,26 +169,21 @@ using p000a = profile<0x000A, perc::botan::double_aes_256_gcm, session_256>;
 profile_case case_for(std::uint16_t id)
 {
     switch (id) {
-    case 0x0007:
-        return case_0007();
-    case 0x0008:
-        return case_0008();
-    case 0x0009:
-        return case_0009();
-    default:
-        return case_000a();
+    case 0x0007: return case_0007();
+    case 0x0008: return case_0008();
+    case 0x0009: return case_0009();
+    default: return case_000a();
     }
 }
 
 /// unprotect_rtp of a concrete type, as the recovered packet (the double types return more).
-template <class T> perc::result<bytes_span> unprotect_concrete(T& t, bytes_view in, bytes_span out)
+template <class T>
+perc::result<bytes_span> unprotect_concrete(T& t, bytes_view in, bytes_span out)
 {
     auto r = t.unprotect_rtp(in, out);
     if (!r) return r.error();
-    if constexpr (std::is_same_v<std::decay_t<decltype(*r)>, bytes_span>)
-        return *r;
-    else
-        return r->packet;
+    if constexpr (std::is_same_v<std::decay_t<decltype(*r)>, bytes_span>) return *r;
+    else return r->packet;
 }
 
 /// A varied RTP packet: CSRCs, extension, payload size and SSRC drawn from `g`.
@@ -200,8 +195,7 @@ bytes random_rtp(rng& g, std::uint16_t seq, std::uint32_t ssrc)
     s.seq = seq;
     s.ts = static_cast<std::uint32_t>(g.next());
     s.ssrc = ssrc;
-    for (std::uint32_t i = 0, n = g.below(4); i < n; ++i)
-        s.csrcs.push_back(0xC0000000u + i);
+    for (std::uint32_t i = 0, n = g.below(4); i < n; ++i) s.csrcs.push_back(0xC0000000u + i);
     if (g.below(2) == 1) {
         s.extension = true;
         s.ext_body = {0x10, g.byte(), 0x00, 0x00}; // RFC 8285 one-byte element, ID 1
@@ -222,8 +216,7 @@ bytes make_rtcp(rng& g, std::uint32_t ssrc, std::size_t extra_words)
     p[5] = static_cast<std::uint8_t>(ssrc >> 16);
     p[6] = static_cast<std::uint8_t>(ssrc >> 8);
     p[7] = static_cast<std::uint8_t>(ssrc);
-    for (std::size_t i = 0; i < 4 * words - 4; ++i)
-        p.push_back(g.byte());
+    for (std::size_t i = 0; i < 4 * words - 4; ++i) p.push_back(g.byte());
     return p;
 }
 

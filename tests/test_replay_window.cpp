@@ -226,12 +226,12 @@ TEST_CASE_TEMPLATE("RFC 3711 §3.3.2: equals a std::set model over a long random
     for (int k = 0; k < 60000; ++k) {
         std::uint64_t i = next;
         const std::uint32_t pick = r.below(100);
-        if (pick < 45) i = next++;                                         // in order
-        else if (pick < 65) i = next > 2 * n ? next - upto(2 * n) : next; // late
-        else if (pick < 75) i = next + upto(n);                            // early
-        else if (pick < 85) i = recent[upto(recent.size())];               // exact replay
+        if (pick < 45) i = next++;                                            // in order
+        else if (pick < 65) i = next > 2 * n ? next - upto(2 * n) : next;     // late
+        else if (pick < 75) i = next + upto(n);                               // early
+        else if (pick < 85) i = recent[upto(recent.size())];                  // exact replay
         else if (pick < 97) i = next > 3 * n ? next - n - upto(8) + 4 : next; // window edge
-        else {                                                             // big jump
+        else {                                                                // big jump
             next += n + upto(4 * n);
             i = next;
         }

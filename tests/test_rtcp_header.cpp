@@ -24,7 +24,10 @@ constexpr std::array<std::uint8_t, 52> rfc7714_rtcp{
     0xe9, 0x30, 0x4c, 0x75, 0x6e, 0x61, 0xde, 0xad, 0xbe, 0xef, 0xde, 0xad, 0xbe,
     0xef, 0xde, 0xad, 0xbe, 0xef, 0xde, 0xad, 0xbe, 0xef, 0xde, 0xad, 0xbe, 0xef};
 
-constexpr perc::bytes_view view(const auto& a) { return perc::bytes_view{a.data(), a.size()}; }
+constexpr perc::bytes_view view(const auto& a)
+{
+    return perc::bytes_view{a.data(), a.size()};
+}
 
 // One RTCP packet of `words` 32-bit words (length field = words − 1): header word, then zeros.
 bytes part(std::uint8_t first, std::uint8_t pt, std::size_t words)
@@ -106,10 +109,10 @@ TEST_CASE("RFC 3550 §6.4.1: decode_rtcp_header rejects V = 0, 1, 3")
 
 TEST_CASE("RFC 3550 §6.1: well-formed compounds of 1, 2 and 3 packets")
 {
-    const bytes rr = part(0x80, 201, 2);    // RR, no report blocks: 8 octets
-    const bytes sr = part(0x81, 200, 13);   // SR with one report block: 52 octets
-    const bytes sdes = part(0x81, 202, 3);  // SDES
-    const bytes bye = part(0xA1, 203, 2);   // BYE with P set (allowed in the last packet)
+    const bytes rr = part(0x80, 201, 2);   // RR, no report blocks: 8 octets
+    const bytes sr = part(0x81, 200, 13);  // SR with one report block: 52 octets
+    const bytes sdes = part(0x81, 202, 3); // SDES
+    const bytes bye = part(0xA1, 203, 2);  // BYE with P set (allowed in the last packet)
     CHECK(perc::validate_rtcp_compound(rr) == errc::ok);
     CHECK(perc::validate_rtcp_compound(sr) == errc::ok);
     CHECK(perc::validate_rtcp_compound(concat({sr, sdes})) == errc::ok);
@@ -165,11 +168,10 @@ TEST_CASE("RFC 3550 §6.1: V != 2 in a later packet")
     for (const int v : {0, 1, 3}) {
         const auto first = static_cast<std::uint8_t>((v << 6) | 1);
         CAPTURE(v);
-        CHECK(perc::validate_rtcp_compound(
-                  concat({part(0x81, 200, 7), part(first, 202, 3)})) == errc::bad_rtp_version);
-        CHECK(perc::validate_rtcp_compound(concat({part(0x81, 200, 7), part(0x81, 202, 3),
-                                                   part(first, 203, 2)})) ==
+        CHECK(perc::validate_rtcp_compound(concat({part(0x81, 200, 7), part(first, 202, 3)})) ==
               errc::bad_rtp_version);
+        CHECK(perc::validate_rtcp_compound(concat({part(0x81, 200, 7), part(0x81, 202, 3),
+                                                   part(first, 203, 2)})) == errc::bad_rtp_version);
     }
 }
 

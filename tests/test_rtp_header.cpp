@@ -29,14 +29,17 @@ constexpr std::array<std::uint8_t, 50> rfc7714_packet{
 
 // V=2 P=1 X=1 CC=1, M=1 PT=111, one CSRC, a one-byte-form extension (RFC 8285 §4.2) with
 // one element (ID 1, 2 octets) and padding, 3 payload octets + 1 padding octet (count 1).
-constexpr std::array<std::uint8_t, 28> full_packet{
-    0xB1, 0xEF, 0x00, 0x01, 0x00, 0x00, 0x00, 0x02, 0xCA, 0xFE, 0xBA, 0xBE, // fixed
-    0x01, 0x02, 0x03, 0x04,                                                 // CSRC
-    0xBE, 0xDE, 0x00, 0x01,                                                 // ext header
-    0x11, 0xAA, 0xBB, 0x00,                                                 // ID1 L=1, pad
-    0xD0, 0xD1, 0xD2, 0x01};                                                // payload+pad
+constexpr std::array<std::uint8_t, 28> full_packet{0xB1, 0xEF, 0x00, 0x01, 0x00, 0x00,
+                                                   0x00, 0x02, 0xCA, 0xFE, 0xBA, 0xBE, // fixed
+                                                   0x01, 0x02, 0x03, 0x04,             // CSRC
+                                                   0xBE, 0xDE, 0x00, 0x01,             // ext header
+                                                   0x11, 0xAA, 0xBB, 0x00,  // ID1 L=1, pad
+                                                   0xD0, 0xD1, 0xD2, 0x01}; // payload+pad
 
-constexpr perc::bytes_view view(const auto& a) { return perc::bytes_view{a.data(), a.size()}; }
+constexpr perc::bytes_view view(const auto& a)
+{
+    return perc::bytes_view{a.data(), a.size()};
+}
 
 constexpr int count_elements(std::uint16_t profile, perc::bytes_view block, errc* e)
 {

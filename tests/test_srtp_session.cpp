@@ -174,8 +174,8 @@ const bytes rfc_srtcp32 = from_hex("81c8000d 4d617273 d50ae4d1 f5ce5d30 4ba297e4
 
 } // namespace
 
-TEST_CASE_TEMPLATE("srtp_session::init: key, salt and table size errors", T, perc::botan::srtp_aes_128_gcm,
-                   perc::botan::srtp_aes_256_gcm)
+TEST_CASE_TEMPLATE("srtp_session::init: key, salt and table size errors", T,
+                   perc::botan::srtp_aes_128_gcm, perc::botan::srtp_aes_256_gcm)
 {
     session<T> s;
     constexpr std::size_t n = T::master_key_size;
@@ -192,8 +192,7 @@ TEST_CASE_TEMPLATE("srtp_session::init: key, salt and table size errors", T, per
 }
 
 TEST_CASE_TEMPLATE("RFC 7714 §16.1.1/§17.1 known answers through the session's streams", T,
-                   perc::botan::srtp_aes_128_gcm,
-                   perc::botan::srtp_aes_256_gcm)
+                   perc::botan::srtp_aes_128_gcm, perc::botan::srtp_aes_256_gcm)
 {
     session<T> tx, rx;
     init(tx, 8);
@@ -202,7 +201,7 @@ TEST_CASE_TEMPLATE("RFC 7714 §16.1.1/§17.1 known answers through the session's
     const bytes& k = n == 16 ? rfc_key16 : rfc_key32;
     for (session<T>* s : {&tx, &rx})
         REQUIRE(s->transform().set_session_keys(fixed<n>(k), fixed<12>(rfc_salt), fixed<n>(k),
-                                                 fixed<12>(rfc_salt)) == errc::ok);
+                                                fixed<12>(rfc_salt)) == errc::ok);
     CHECK(to_hex(protect(tx, rfc_rtp)) == to_hex(n == 16 ? rfc_srtp16 : rfc_srtp32));
     REQUIRE(tx.stream_count() == 1);
     REQUIRE(tx.find_stream(0x5501a0b2) != nullptr);
@@ -224,8 +223,7 @@ TEST_CASE_TEMPLATE("RFC 7714 §16.1.1/§17.1 known answers through the session's
 }
 
 TEST_CASE_TEMPLATE("auto_create on: streams appear on first protect / first authenticated packet",
-                   T, perc::botan::srtp_aes_128_gcm,
-                   perc::botan::srtp_aes_256_gcm)
+                   T, perc::botan::srtp_aes_128_gcm, perc::botan::srtp_aes_256_gcm)
 {
     session<T> tx, rx;
     init(tx, 8);
@@ -248,8 +246,7 @@ TEST_CASE_TEMPLATE("auto_create on: streams appear on first protect / first auth
 }
 
 TEST_CASE_TEMPLATE("RFC 3711 §3.2.3: auto_create off discards unknown SSRCs with no_stream", T,
-                   perc::botan::srtp_aes_128_gcm,
-                   perc::botan::srtp_aes_256_gcm)
+                   perc::botan::srtp_aes_128_gcm, perc::botan::srtp_aes_256_gcm)
 {
     session<T> tx, rx, strict_tx;
     init(tx, 8);
@@ -282,8 +279,8 @@ TEST_CASE_TEMPLATE("RFC 3711 §3.2.3: auto_create off discards unknown SSRCs wit
     CHECK(protect(strict_tx, p) == s); // same key, same stream start: same bytes as tx
 }
 
-TEST_CASE_TEMPLATE("A packet that fails for an unknown SSRC creates no stream", T, perc::botan::srtp_aes_128_gcm,
-                   perc::botan::srtp_aes_256_gcm)
+TEST_CASE_TEMPLATE("A packet that fails for an unknown SSRC creates no stream", T,
+                   perc::botan::srtp_aes_128_gcm, perc::botan::srtp_aes_256_gcm)
 {
     session<T> tx, rx;
     init(tx, 8);
@@ -347,8 +344,7 @@ TEST_CASE_TEMPLATE("A packet that fails for an unknown SSRC creates no stream", 
 }
 
 TEST_CASE_TEMPLATE("5000 SSRCs: each has its own state, lookups, removal and a full table", T,
-                   perc::botan::srtp_aes_128_gcm,
-                   perc::botan::srtp_aes_256_gcm)
+                   perc::botan::srtp_aes_128_gcm, perc::botan::srtp_aes_256_gcm)
 {
     constexpr std::uint32_t count = 5000;
     session<T> tx, rx;
@@ -387,7 +383,8 @@ TEST_CASE_TEMPLATE("5000 SSRCs: each has its own state, lookups, removal and a f
 
     // A replay on one SSRC does not disturb its neighbours.
     rejected(rx, sent[42][0], errc::replayed, unprotect_rtp_call<T>());
-    CHECK(rx.find_stream(ssrc_of(43))->rtp_index.highest_seq() == first_seq(43) + packets_of(43) - 1);
+    CHECK(rx.find_stream(ssrc_of(43))->rtp_index.highest_seq() ==
+          first_seq(43) + packets_of(43) - 1);
 
     // RFC 3711 §3.2: the table is full — a new SSRC is refused on both sides and nothing is
     // written (the check happens before any plaintext is produced).
@@ -428,8 +425,8 @@ TEST_CASE_TEMPLATE("5000 SSRCs: each has its own state, lookups, removal and a f
     CHECK(rx.stream_count() == count / 2 + 2);
 }
 
-TEST_CASE_TEMPLATE("RFC 3711 §3.4, RFC 7714 §9: SRTCP through the session", T, perc::botan::srtp_aes_128_gcm,
-                   perc::botan::srtp_aes_256_gcm)
+TEST_CASE_TEMPLATE("RFC 3711 §3.4, RFC 7714 §9: SRTCP through the session", T,
+                   perc::botan::srtp_aes_128_gcm, perc::botan::srtp_aes_256_gcm)
 {
     session<T> tx, rx;
     init(tx, 8);
@@ -477,8 +474,8 @@ TEST_CASE_TEMPLATE("RFC 3711 §3.3.1: each SSRC keeps its own ROC", T, perc::bot
     init(rx, 8);
     const std::uint32_t a = 0xEEEE0001, b = 0xEEEE0002;
     // A wraps; B stops just before the wrap.
-    for (std::uint16_t seq : {std::uint16_t{0xFFFE}, std::uint16_t{0xFFFF}, std::uint16_t{0},
-                              std::uint16_t{1}})
+    for (std::uint16_t seq :
+         {std::uint16_t{0xFFFE}, std::uint16_t{0xFFFF}, std::uint16_t{0}, std::uint16_t{1}})
         open_ok(rx, protect(tx, rtp(a, seq)), rtp(a, seq));
     for (std::uint16_t seq : {std::uint16_t{0xFFFD}, std::uint16_t{0xFFFE}})
         open_ok(rx, protect(tx, rtp(b, seq)), rtp(b, seq));
@@ -500,8 +497,8 @@ TEST_CASE_TEMPLATE("RFC 3711 §3.3.1: each SSRC keeps its own ROC", T, perc::bot
     CHECK(rx.find_stream(a)->rtp_index.highest_seq() == 2);
 }
 
-TEST_CASE_TEMPLATE("RFC 3711 §3.3.1: add_stream with the ROC for a late joiner", T, perc::botan::srtp_aes_128_gcm,
-                   perc::botan::srtp_aes_256_gcm)
+TEST_CASE_TEMPLATE("RFC 3711 §3.3.1: add_stream with the ROC for a late joiner", T,
+                   perc::botan::srtp_aes_128_gcm, perc::botan::srtp_aes_256_gcm)
 {
     session<T> tx, rx;
     init(tx, 3);

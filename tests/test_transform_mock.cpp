@@ -30,9 +30,9 @@ using transform = perc::srtp_aead_transform<mock_aead, mock_kdf>;
 using stream = perc::srtp_stream<>;
 using session = perc::srtp_session<transform>;
 
-static_assert(transform::srtp_overhead == 16);     // RFC 7714 §8.2: the tag
-static_assert(transform::srtcp_overhead == 20);    // RFC 7714 §9.2: tag ‖ ESRTCP word
-static_assert(transform::master_salt_size == 12);  // RFC 7714 §12
+static_assert(transform::srtp_overhead == 16);    // RFC 7714 §8.2: the tag
+static_assert(transform::srtcp_overhead == 20);   // RFC 7714 §9.2: tag ‖ ESRTCP word
+static_assert(transform::master_salt_size == 12); // RFC 7714 §12
 static_assert(session::srtp_overhead == 16);
 static_assert(session::srtcp_overhead == 20);
 
@@ -65,10 +65,18 @@ bytes rtp_iv(const bytes& s, std::uint32_t ssrc, std::uint32_t roc, std::uint16_
     const auto octet = [](std::uint32_t v, int shift) {
         return static_cast<std::uint8_t>(v >> shift);
     };
-    const bytes layout = {0, 0,                                                          // 00 00
-                          octet(ssrc, 24), octet(ssrc, 16), octet(ssrc, 8), octet(ssrc, 0), // SSRC
-                          octet(roc, 24),  octet(roc, 16),  octet(roc, 8),  octet(roc, 0),  // ROC
-                          octet(seq, 8),   octet(seq, 0)};                                  // SEQ
+    const bytes layout = {0,
+                          0, // 00 00
+                          octet(ssrc, 24),
+                          octet(ssrc, 16),
+                          octet(ssrc, 8),
+                          octet(ssrc, 0), // SSRC
+                          octet(roc, 24),
+                          octet(roc, 16),
+                          octet(roc, 8),
+                          octet(roc, 0), // ROC
+                          octet(seq, 8),
+                          octet(seq, 0)}; // SEQ
     bytes iv(12);
     for (std::size_t i = 0; i < 12; ++i) iv[i] = static_cast<std::uint8_t>(layout[i] ^ s[i]);
     return iv;
@@ -106,9 +114,15 @@ struct stream_state {
 template <std::size_t W>
 stream_state state_of(const perc::srtp_stream<W>& s)
 {
-    stream_state st{s.rtp_index.roc(),      s.rtp_index.highest_seq(), s.rtp_index.started(),
-                    s.rtp_replay.highest(), s.rtp_replay.empty(),      s.srtcp_next_index,
-                    s.rtcp_replay.highest(), s.rtcp_replay.empty(),    {},
+    stream_state st{s.rtp_index.roc(),
+                    s.rtp_index.highest_seq(),
+                    s.rtp_index.started(),
+                    s.rtp_replay.highest(),
+                    s.rtp_replay.empty(),
+                    s.srtcp_next_index,
+                    s.rtcp_replay.highest(),
+                    s.rtcp_replay.empty(),
+                    {},
                     {}};
     for (std::uint64_t d = 0; d < W + 4; ++d) {
         st.rtp_checks.push_back(s.rtp_replay.check(s.rtp_replay.highest() + 2 - d));
@@ -661,7 +675,7 @@ TEST_CASE("RFC 7714 §5.3: every single-bit flip of an SRTP packet is refused; n
         // Expected: the header parser's error if the flip broke the header, truncated if no room
         // is left for the tag, otherwise the tag does not verify.
         const auto h = perc::decode_rtp_header(flipped);
-        const errc expected = !h ? h.error()
+        const errc expected = !h                                     ? h.error()
                               : flipped.size() - h->header_size < 16 ? errc::truncated
                                                                      : errc::auth_failed;
         if (r || r.error() != expected) ++wrong;

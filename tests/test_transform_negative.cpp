@@ -102,8 +102,8 @@ T keyed_rfc()
     T t;
     constexpr std::size_t n = T::master_key_size;
     const bytes& k = n == 16 ? rfc_key16 : rfc_key32;
-    REQUIRE(t.set_session_keys(fixed<n>(k), fixed<12>(rfc_salt), fixed<n>(k), fixed<12>(rfc_salt)) ==
-            errc::ok);
+    REQUIRE(t.set_session_keys(fixed<n>(k), fixed<12>(rfc_salt), fixed<n>(k),
+                               fixed<12>(rfc_salt)) == errc::ok);
     return t;
 }
 template <class T>
@@ -230,7 +230,8 @@ bool same_window(const perc::replay_window<W>& a, const perc::replay_window<W>& 
     const std::uint64_t lo = top > W + 4 ? top - W - 4 : 0;
     for (std::uint64_t i = lo; i <= top + 4; ++i)
         if (a.check(i) != b.check(i)) return false;
-    for (std::uint64_t i : {std::uint64_t{0}, std::uint64_t{1}, top + W, std::uint64_t{0xFFFFFFFFFFFF}})
+    for (std::uint64_t i :
+         {std::uint64_t{0}, std::uint64_t{1}, top + W, std::uint64_t{0xFFFFFFFFFFFF}})
         if (a.check(i) != b.check(i)) return false;
     return true;
 }
@@ -366,7 +367,8 @@ bytes make_rtp(std::uint16_t seq, std::uint8_t cc, bool ext, std::uint16_t ext_p
         s.ext_body[2] = 0xBB;
         s.ext_body[3] = 0xCC;
     } else {
-        for (std::size_t i = 0; i < s.ext_body.size(); ++i) s.ext_body[i] = static_cast<std::uint8_t>(i + 1);
+        for (std::size_t i = 0; i < s.ext_body.size(); ++i)
+            s.ext_body[i] = static_cast<std::uint8_t>(i + 1);
     }
     rng r{seq + 1u};
     s.payload.resize(payload_size);
@@ -398,10 +400,10 @@ bytes make_rtcp(std::uint32_t n, std::uint32_t ssrc = ssrc_a)
 
 struct rtp_scenario {
     const char* what;
-    std::uint32_t roc;                // both sides start here (set_roc)
-    std::vector<std::uint16_t> seqs;  // sent in this order
-    std::size_t test;                 // position of the packet under test (not delivered)
-    bool (*skip)(std::uint16_t seq);  // other packets the receiver never got
+    std::uint32_t roc;               // both sides start here (set_roc)
+    std::vector<std::uint16_t> seqs; // sent in this order
+    std::size_t test;                // position of the packet under test (not delivered)
+    bool (*skip)(std::uint16_t seq); // other packets the receiver never got
     std::uint8_t cc;
     bool ext;
     std::uint16_t ext_profile;
@@ -524,15 +526,32 @@ std::vector<rtp_scenario> rtp_scenarios()
         // SEQ flips land on: 1009..1016 (fresh), 992/976/944 (received: replayed), 880 (in the
         // window, missing), 752 (left of the window: too_old), 0x83F0 (v = ROC − 1 = −1: too_old).
         auto seqs = seq_range(880, 129);
-        v.push_back({"ROC 0, no CSRC, no extension", 0, seqs, 128, skip_mult5, 0, false, 0, 0, 64,
+        v.push_back({"ROC 0, no CSRC, no extension",
+                     0,
+                     seqs,
+                     128,
+                     skip_mult5,
+                     0,
+                     false,
+                     0,
+                     0,
+                     64,
                      {errc::auth_failed, errc::bad_rtp_version, errc::replayed, errc::too_old},
                      {errc::truncated, errc::auth_failed}});
     }
     {
         // ROC 3, 2 CSRCs, one-byte extension (RFC 8285 §4.2) of 1 word.
         auto seqs = seq_range(20000, 129);
-        v.push_back({"ROC 3, 2 CSRCs, one-byte extension", 3, seqs, 128, skip_mod7_3, 2, true,
-                     0xBEDE, 1, 48,
+        v.push_back({"ROC 3, 2 CSRCs, one-byte extension",
+                     3,
+                     seqs,
+                     128,
+                     skip_mod7_3,
+                     2,
+                     true,
+                     0xBEDE,
+                     1,
+                     48,
                      {errc::auth_failed, errc::bad_rtp_version, errc::replayed, errc::too_old},
                      {errc::truncated, errc::bad_extension, errc::auth_failed}});
     }
@@ -542,8 +561,16 @@ std::vector<rtp_scenario> rtp_scenarios()
         // 0xFFFF is skipped (multiple of 3), so s_l = 0xFFFE when 0x0002 arrives.
         auto seqs = seq_range(0xFF90, 0x70);
         seqs.push_back(0x0002);
-        v.push_back({"SEQ wrap (v = ROC + 1), 1 CSRC, 2-word extension", 5, seqs, 0x70, skip_mult3,
-                     1, true, 0xBEDE, 2, 40,
+        v.push_back({"SEQ wrap (v = ROC + 1), 1 CSRC, 2-word extension",
+                     5,
+                     seqs,
+                     0x70,
+                     skip_mult3,
+                     1,
+                     true,
+                     0xBEDE,
+                     2,
+                     40,
                      {errc::auth_failed, errc::bad_rtp_version, errc::too_old},
                      {errc::truncated, errc::bad_extension, errc::auth_failed}});
     }
@@ -551,14 +578,31 @@ std::vector<rtp_scenario> rtp_scenarios()
         // Late packet from before the wrap: history 0xFFC0..0x0020, test SEQ 0xFFF0 arrives after
         // 0x0020 -> v = ROC − 1. Two-byte extension profile (RFC 8285 §4.3), 1 word.
         auto seqs = seq_range(0xFFC0, 0x61);
-        v.push_back({"late packet (v = ROC - 1), two-byte extension", 5, seqs, 0x30, skip_mult3, 0,
-                     true, 0x1000, 1, 56,
+        v.push_back({"late packet (v = ROC - 1), two-byte extension",
+                     5,
+                     seqs,
+                     0x30,
+                     skip_mult3,
+                     0,
+                     true,
+                     0x1000,
+                     1,
+                     56,
                      {errc::auth_failed, errc::bad_rtp_version, errc::replayed, errc::too_old},
                      {errc::truncated, errc::bad_extension, errc::auth_failed}});
     }
     {
         // First packet of a stream (nothing received), 15 CSRCs, no extension.
-        v.push_back({"first packet, 15 CSRCs", 0, {0x1234}, 0, skip_none, 15, false, 0, 0, 20,
+        v.push_back({"first packet, 15 CSRCs",
+                     0,
+                     {0x1234},
+                     0,
+                     skip_none,
+                     15,
+                     false,
+                     0,
+                     0,
+                     20,
                      {errc::auth_failed, errc::bad_rtp_version},
                      {errc::truncated, errc::auth_failed}});
     }
@@ -884,7 +928,8 @@ TEST_CASE_TEMPLATE("Partially overlapping input and output give buffer_overlap a
 
     // One shared buffer; `in` sits at offset 8; `out` starts 1 octet before / after it.
     auto check_overlap = [&](const bytes& packet, std::size_t out_size, auto call) {
-        for (std::size_t out_at : {std::size_t{7}, std::size_t{9}, std::size_t{0}, std::size_t{16}}) {
+        for (std::size_t out_at :
+             {std::size_t{7}, std::size_t{9}, std::size_t{0}, std::size_t{16}}) {
             INFO("out offset ", out_at);
             bytes buf = sentinel(8 + packet.size() + out_size + 16);
             std::copy(packet.begin(), packet.end(), buf.begin() + 8);
@@ -1066,8 +1111,8 @@ TEST_CASE_TEMPLATE("RFC 7714 §9.4, RFC 3711 §3.4: the 31-bit SRTCP index never
     require_still_opens_rtcp(t, rx, out, c);
 }
 
-TEST_CASE_TEMPLATE("RFC 7714 §13, RFC 3711 §3.3.1: the sender's ROC never wraps past 2^32 − 1",
-                   T, perc_test::backend::srtp_aes_128_gcm, perc_test::backend::srtp_aes_256_gcm)
+TEST_CASE_TEMPLATE("RFC 7714 §13, RFC 3711 §3.3.1: the sender's ROC never wraps past 2^32 − 1", T,
+                   perc_test::backend::srtp_aes_128_gcm, perc_test::backend::srtp_aes_256_gcm)
 {
     T t = keyed_master<T>();
     stream tx, rx;
@@ -1126,7 +1171,8 @@ TEST_CASE_TEMPLATE("RFC 7714 §12, RFC 5764 §4.1.2: set_master_key refuses bad 
     T t = keyed_rfc<T>();
     constexpr std::size_t n = T::master_key_size;
     const bytes salt(12, 0x5A), key(n, 0x3C);
-    for (std::size_t bad : {std::size_t{0}, n - 1, n + 1, std::size_t{n == 16 ? 32 : 16}, std::size_t{24}})
+    for (std::size_t bad :
+         {std::size_t{0}, n - 1, n + 1, std::size_t{n == 16 ? 32 : 16}, std::size_t{24}})
         CHECK(name(t.set_master_key(bytes(bad, 0x3C), salt)) == name(errc::bad_key_size));
     // 14 is the RFC 3711 AES-CM salt size; AEAD suites use 12 (RFC 7714 §12).
     for (std::size_t bad : {std::size_t{0}, std::size_t{11}, std::size_t{13}, std::size_t{14}})

@@ -61,8 +61,7 @@ built_packet make_rtp(rng& r, std::size_t payload_size, unsigned cc, int ext, st
     s.seq = seq;
     s.ts = static_cast<std::uint32_t>(r.next());
     s.ssrc = ssrc;
-    for (unsigned i = 0; i < cc; ++i)
-        s.csrcs.push_back(static_cast<std::uint32_t>(r.next()));
+    for (unsigned i = 0; i < cc; ++i) s.csrcs.push_back(static_cast<std::uint32_t>(r.next()));
     if (ext == 1) {
         s.extension = true;
         s.ext_profile = 0xBEDE;
@@ -70,19 +69,16 @@ built_packet make_rtp(rng& r, std::size_t payload_size, unsigned cc, int ext, st
         s.ext_body = {0x11, r.byte(), r.byte()};
         const std::size_t n = 1 + payload_size % 4;
         s.ext_body.push_back(static_cast<std::uint8_t>(0x30 | (n - 1)));
-        for (std::size_t i = 0; i < n; ++i)
-            s.ext_body.push_back(r.byte());
+        for (std::size_t i = 0; i < n; ++i) s.ext_body.push_back(r.byte());
     } else if (ext == 2) {
         s.extension = true;
         s.ext_profile = 0x1000;
         // id 5, length 0..8 octets; zero padding to a word.
         const std::size_t n = payload_size % 9;
         s.ext_body = {0x05, static_cast<std::uint8_t>(n)};
-        for (std::size_t i = 0; i < n; ++i)
-            s.ext_body.push_back(r.byte());
+        for (std::size_t i = 0; i < n; ++i) s.ext_body.push_back(r.byte());
     }
-    while (s.ext_body.size() % 4 != 0)
-        s.ext_body.push_back(0);
+    while (s.ext_body.size() % 4 != 0) s.ext_body.push_back(0);
     s.payload.resize(payload_size);
     r.fill(s.payload);
     s.padding = pad;
@@ -131,7 +127,10 @@ bytes cat(perc::bytes_view a, perc::bytes_view b)
     return r;
 }
 
-bytes to_bytes(perc::bytes_view v) { return bytes(v.begin(), v.end()); }
+bytes to_bytes(perc::bytes_view v)
+{
+    return bytes(v.begin(), v.end());
+}
 
 /// protect_rtp into an exactly sized `out` (RFC 7714 §8.2: packet + 16).
 template <class T, std::size_t W>
@@ -205,13 +204,11 @@ TEST_CASE_TEMPLATE("RFC 7714 §8.2: round trip for every payload size 0..300 and
     rng r(0xB0D1 + T::master_key_size);
     perc::srtp_stream<> tx, tx2, rx, rx2;
     std::vector<std::size_t> sizes;
-    for (std::size_t n = 0; n <= 300; ++n)
-        sizes.push_back(n);
+    for (std::size_t n = 0; n <= 300; ++n) sizes.push_back(n);
     // Around the adapter's 15- and 16-block keystream batches (240 + 256·k octets) and to MTU.
     const std::size_t large[] = {400, 479, 480, 481, 495,  496,  497,  511,  512,  513,  751,
                                  752, 753, 767, 768, 1000, 1023, 1024, 1025, 1200, 1399, 1400};
-    for (std::size_t n : large)
-        sizes.push_back(n);
+    for (std::size_t n : large) sizes.push_back(n);
     std::uint16_t seq = static_cast<std::uint16_t>(r.next());
     const auto ssrc = static_cast<std::uint32_t>(r.next());
     for (std::size_t i = 0; i < sizes.size(); ++i) {
@@ -284,8 +281,7 @@ TEST_CASE_TEMPLATE(
         perc::store_be32(iv.data() + 2, ssrc);
         perc::store_be32(iv.data() + 6, roc);
         perc::store_be16(iv.data() + 10, seq);
-        for (std::size_t i = 0; i < 12; ++i)
-            iv[i] = static_cast<std::uint8_t>(iv[i] ^ rtp_salt[i]);
+        for (std::size_t i = 0; i < 12; ++i) iv[i] = static_cast<std::uint8_t>(iv[i] ^ rtp_salt[i]);
         const perc::bytes_view pkt{b.packet};
         const bytes aad = to_bytes(pkt.first(b.header_size));
         CHECK(to_bytes(*p) ==
@@ -313,8 +309,8 @@ TEST_CASE_TEMPLATE(
             bytes expected;
             if (encrypt) { // §9.2: AAD = header(8) ‖ ESRTCP; wire = header ‖ cipher ‖ tag ‖ ESRTCP
                 const bytes head = to_bytes(rv.first(8));
-                expected =
-                    cat(head, oracle_seal<T>(rtcp_key, civ, cat(head, esrtcp), rv.subspan(8)));
+                expected = cat(head,
+                               oracle_seal<T>(rtcp_key, civ, cat(head, esrtcp), rv.subspan(8)));
             } else { // §9.3: AAD = packet ‖ ESRTCP; wire = packet ‖ tag ‖ ESRTCP
                 expected = cat(rtcp, oracle_seal<T>(rtcp_key, civ, cat(rtcp, esrtcp), {}));
             }
@@ -355,8 +351,8 @@ TEST_CASE_TEMPLATE("RFC 3711 §3.3.1: SEQ wrap increments the sender ROC; the re
         std::vector<bytes> prot;
         std::vector<bytes> plain;
         for (std::uint32_t s = 65533; s < 65536 + 2; ++s) {
-            const built_packet b =
-                make_rtp(r, 30, 1, 1, 0, false, static_cast<std::uint16_t>(s), ssrc);
+            const built_packet b = make_rtp(r, 30, 1, 1, 0, false, static_cast<std::uint16_t>(s),
+                                            ssrc);
             bytes out(b.packet.size() + 16);
             REQUIRE(protect_ok(k.t, tx, b.packet, out));
             prot.push_back(out);
@@ -384,8 +380,8 @@ TEST_CASE_TEMPLATE("RFC 3711 §3.3.1: SEQ wrap increments the sender ROC; the re
             std::vector<bytes> prot, plain;
             for (int j = 0; j < 40; ++j, ++index) {
                 const auto seq = static_cast<std::uint16_t>(index);
-                const built_packet b =
-                    make_rtp(r, r.below(200), r.below(4), 0, 0, false, seq, ssrc);
+                const built_packet b = make_rtp(r, r.below(200), r.below(4), 0, 0, false, seq,
+                                                ssrc);
                 bytes out(b.packet.size() + 16);
                 REQUIRE(protect_ok(k.t, tx, b.packet, out));
                 // RFC 3711 §3.3.1: the sender's ROC is the index's upper 32 bits.
@@ -396,8 +392,7 @@ TEST_CASE_TEMPLATE("RFC 3711 §3.3.1: SEQ wrap increments the sender ROC; the re
             }
             // Reorder within the segment (displacement < 40 < replay window 128).
             std::vector<std::size_t> order(prot.size());
-            for (std::size_t i = 0; i < order.size(); ++i)
-                order[i] = i;
+            for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
             // The very first packet goes first: it sets the receiver's ROC 0 and s_l.
             const std::size_t fixed_prefix = segment == 0 ? 1 : 0;
             for (std::size_t i = order.size(); i > fixed_prefix + 1; --i)

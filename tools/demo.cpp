@@ -35,7 +35,8 @@
 namespace perc_demo {
 namespace {
 
-constexpr const char* demo_help = R"(usage: perc demo [--endpoints N] [--mds 1|2] [--seconds S] [--seed N]
+constexpr const char* demo_help =
+    R"(usage: perc demo [--endpoints N] [--mds 1|2] [--seconds S] [--seed N]
                  [--profile P] [--pcap FILE] [--quiet]
 
 Simulates a PERC conference in one process and prints what every party saw:
@@ -131,7 +132,10 @@ std::string ip_string(std::uint32_t ip)
 template <class S>
 class conference {
 public:
-    explicit conference(const config& c) : cfg_(c), rng_(c.seed), payload_rng_(c.seed ^ 0x5045524355ull) {}
+    explicit conference(const config& c)
+        : cfg_(c), rng_(c.seed), payload_rng_(c.seed ^ 0x5045524355ull)
+    {
+    }
 
     int run()
     {
@@ -159,7 +163,8 @@ public:
                 endpoint_node& e = endpoints_[rekeyer];
                 check(e.session->rekey(rng_, t) == perc::errc::ok, "endpoint re-key");
                 ++e.rekeys;
-                note(t, e.name + " re-keys: new end-to-end key, EKT Epoch 1, switched after 250 ms");
+                note(t,
+                     e.name + " re-keys: new end-to-end key, EKT Epoch 1, switched after 250 ms");
             }
             for (auto& e : endpoints_) {
                 if (!e.joined) continue;
@@ -217,6 +222,7 @@ private:
         std::uint64_t opened = 0, from_endpoints = 0, tampered = 0, forwarded = 0, dropped = 0;
         std::uint64_t rtcp_forwarded = 0, rejected = 0;
         std::map<std::size_t, bool> gap; ///< dest link -> a packet was dropped just before
+        std::vector<std::pair<std::string, perc::md_link_stats>> departed; ///< links removed
     };
 
     // ------------------------------------------------------------------------- set-up
@@ -291,7 +297,8 @@ private:
         auto ev = kd_.on_tunnel_message(m.tunnel, hello, reply);
         check(ev && ev->kind == perc::kd_event_kind::md_profiles, "KD accepts SupportedProfiles");
         note(0, m.name + " -> KD: SupportedProfiles version " +
-                    std::to_string(m.session->tunnel_version_in_use()) + " [" + profile_name() + "]");
+                    std::to_string(m.session->tunnel_version_in_use()) + " [" + profile_name() +
+                    "]");
     }
 
     // RFC 8871 §4.5: the MD-MD hop is keyed by the two MDs' own DTLS-SRTP (not the KD); the
@@ -342,14 +349,15 @@ private:
         const std::uint16_t profile = e.dtls->srtp_profile();
         std::array<std::uint8_t, perc::max_keying_material_size> km{};
         const std::size_t km_size = perc::keying_material_size(profile);
-        check(km_size != 0 && e.dtls->export_keying_material(perc::bytes_span{km.data(), km_size}) ==
-                                  perc::errc::ok,
+        check(km_size != 0 && e.dtls->export_keying_material(
+                                  perc::bytes_span{km.data(), km_size}) == perc::errc::ok,
               "endpoint exporter");
         e.session = std::make_unique<session_type>();
         const std::uint32_t own[] = {e.ssrc[audio], e.ssrc[video]};
         perc::endpoint_session_options opt;
         opt.max_ssrcs = 2 * cfg_.endpoints + 2;
-        check(e.session->init(profile, perc::bytes_view{km.data(), km_size}, own, opt) == perc::errc::ok,
+        check(e.session->init(profile, perc::bytes_view{km.data(), km_size}, own, opt) ==
+                  perc::errc::ok,
               "endpoint init");
         perc::secure_wipe(km);
         take_ekt_key(e, t);
@@ -386,7 +394,8 @@ private:
                     auto k = kd_.acceptable_profiles(m.tunnel, ok);
                     check(k.has_value(), "acceptable profiles");
                     perc::botan::dtls_srtp_options so;
-                    so.srtp_profiles.assign(ok.begin(), ok.begin() + static_cast<std::ptrdiff_t>(k.value_or(0)));
+                    so.srtp_profiles.assign(
+                        ok.begin(), ok.begin() + static_cast<std::ptrdiff_t>(k.value_or(0)));
                     so.ekt_ciphers = {kd_.cipher()};
                     server.dtls = std::make_unique<perc::botan::dtls_srtp>();
                     check(server.dtls->start(perc::botan::dtls_role::server, so) == perc::errc::ok,
@@ -401,7 +410,8 @@ private:
                 const std::uint16_t profile = server.dtls->srtp_profile();
                 std::array<std::uint8_t, perc::max_keying_material_size> km{};
                 const perc::bytes_span material{km.data(), perc::keying_material_size(profile)};
-                check(server.dtls->export_keying_material(material) == perc::errc::ok, "KD exporter");
+                check(server.dtls->export_keying_material(material) == perc::errc::ok,
+                      "KD exporter");
                 bytes mk(perc::key_distributor<>::max_media_keys_size);
                 auto mkn = kd_.association_established(id, profile, material, mk);
                 perc::secure_wipe(km);
@@ -409,7 +419,8 @@ private:
                 mk.resize(mkn.value_or(0));
                 count_tunnel(mk);
                 auto mev = m.session->on_tunnel_message(mk);
-                check(mev && mev->kind == perc::md_event_kind::keys_installed && mev->link == e.link,
+                check(mev && mev->kind == perc::md_event_kind::keys_installed &&
+                          mev->link == e.link,
                       "MD installs MediaKeys");
                 e.media_keys_sent = true;
                 send_ekt_key(server);
@@ -422,7 +433,8 @@ private:
                 msg.resize(n.value_or(0));
                 count_tunnel(msg);
                 auto dev = m.session->on_tunnel_message(msg);
-                check(dev && dev->kind == perc::md_event_kind::dtls_to_endpoint && dev->link == e.link,
+                check(dev && dev->kind == perc::md_event_kind::dtls_to_endpoint &&
+                          dev->link == e.link,
                       "MD delivers DTLS");
                 if (!dev) continue;
                 const bytes datagram(dev->dtls.begin(), dev->dtls.end());
@@ -450,7 +462,8 @@ private:
         auto cipher = e.dtls->negotiated_ekt_cipher();
         check(body.has_value() && cipher.has_value(), "EKTKey received over DTLS");
         if (!body || !cipher) return;
-        check(e.session->on_ekt_key(*body, *cipher, rng_, t) == perc::errc::ok, "endpoint takes the EKTKey");
+        check(e.session->on_ekt_key(*body, *cipher, rng_, t) == perc::errc::ok,
+              "endpoint takes the EKTKey");
         perc::secure_wipe(*body);
         ++e.ekt_keys;
     }
@@ -461,6 +474,7 @@ private:
     {
         md_node& m = mds_[e.md];
         bytes msg(64);
+        m.departed.emplace_back(e.name + " (left)", m.session->stats(e.link));
         auto n = m.session->disconnect(e.link, msg);
         check(n.has_value(), "EndpointDisconnect");
         msg.resize(*n);
@@ -481,7 +495,8 @@ private:
             pump(other, t);
             take_ekt_key(other, t);
         }
-        note(t, e.name + " leaves; " + m.name + " -> KD: EndpointDisconnect; KD re-keys the EKTKey (SPI " +
+        note(t, e.name + " leaves; " + m.name +
+                    " -> KD: EndpointDisconnect; KD re-keys the EKTKey (SPI " +
                     std::to_string(kd_.spi()) + ") for the " + std::to_string(joined_count()) +
                     " endpoints left, each announces a new end-to-end key");
     }
@@ -499,8 +514,10 @@ private:
         p[3] = static_cast<std::uint8_t>(e.seq[k]);
         e.timestamp[k] += k == audio ? 960u : 3000u;
         for (int i = 0; i < 4; ++i) {
-            p[4 + static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(e.timestamp[k] >> (24 - 8 * i));
-            p[8 + static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(e.ssrc[k] >> (24 - 8 * i));
+            p[4 + static_cast<std::size_t>(i)] =
+                static_cast<std::uint8_t>(e.timestamp[k] >> (24 - 8 * i));
+            p[8 + static_cast<std::size_t>(i)] =
+                static_cast<std::uint8_t>(e.ssrc[k] >> (24 - 8 * i));
         }
         // RFC 8285 one-byte block, one word: audio level (RFC 6464, id 1) or video orientation
         // (id 4), then padding.
@@ -510,7 +527,8 @@ private:
         p[15] = 0x01;
         p[16] = k == audio ? 0x10 : 0x40;
         p[17] = static_cast<std::uint8_t>(byte_d(payload_rng_) & 0x7F);
-        for (std::size_t i = 0; i < payload; ++i) p[20 + i] = static_cast<std::uint8_t>(byte_d(payload_rng_));
+        for (std::size_t i = 0; i < payload; ++i)
+            p[20 + i] = static_cast<std::uint8_t>(byte_d(payload_rng_));
         return p;
     }
 
@@ -536,7 +554,8 @@ private:
 
     // The MD's job for one packet: open once, then forward to each destination with its own
     // rewrite — or drop it for that destination.
-    void md_receive(std::size_t md_index, std::size_t from, const bytes& wire, truth tr, std::uint64_t t)
+    void md_receive(std::size_t md_index, std::size_t from, const bytes& wire, truth tr,
+                    std::uint64_t t)
     {
         md_node& m = mds_[md_index];
         bytes scratch = wire;
@@ -590,7 +609,8 @@ private:
             bytes out(wire.size() + md_type::relay_growth + 64);
             auto f = m.session->forward_rtp(*opened, m.peer_link, out, ch);
             if (!f) {
-                fail(m.name + " could not forward to its peer: " + std::string(perc::to_string(f.error())));
+                fail(m.name +
+                     " could not forward to its peer: " + std::string(perc::to_string(f.error())));
                 return;
             }
             ++m.forwarded;
@@ -638,7 +658,8 @@ private:
         if (!r) {
             const perc::errc e = r.error();
             const bool learned = d.first_ok_ms.count(tr.ssrc) != 0;
-            if (tr.tampered && (e == perc::errc::auth_failed || (e == perc::errc::no_key && !learned))) {
+            if (tr.tampered &&
+                (e == perc::errc::auth_failed || (e == perc::errc::no_key && !learned))) {
                 ++d.tamper_rejected;
                 ++tamper_caught_;
                 if (e == perc::errc::auth_failed) ++tamper_auth_failed_;
@@ -695,10 +716,12 @@ private:
         synthetic[0] = static_cast<std::uint8_t>(synthetic[0] & 0xEF);
         const perc::bytes_view inner{o.packet.data() + o.header_size, o.inner_size};
         bytes out(o.inner_size);
-        const perc::errc a = link->receive_transform().open_rtp(
-            o.ssrc, o.wire.seq, perc::aad_view{synthetic}, inner, perc::bytes_span{out}.first(o.inner_size - 16));
-        const perc::errc b = link->send_transform().open_rtp(
-            o.ssrc, o.wire.seq, perc::aad_view{synthetic}, inner, perc::bytes_span{out}.first(o.inner_size - 16));
+        const perc::errc a =
+            link->receive_transform().open_rtp(o.ssrc, o.wire.seq, perc::aad_view{synthetic}, inner,
+                                               perc::bytes_span{out}.first(o.inner_size - 16));
+        const perc::errc b =
+            link->send_transform().open_rtp(o.ssrc, o.wire.seq, perc::aad_view{synthetic}, inner,
+                                            perc::bytes_span{out}.first(o.inner_size - 16));
         md_decrypt_[0] = a;
         md_decrypt_[1] = b;
     }
@@ -711,9 +734,12 @@ private:
         sr[1] = 200; // SR
         sr[3] = 6;
         for (int i = 0; i < 4; ++i) {
-            sr[4 + static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(e.ssrc[audio] >> (24 - 8 * i));
-            sr[16 + static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(e.timestamp[audio] >> (24 - 8 * i));
-            sr[20 + static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(e.sent[audio] >> (24 - 8 * i));
+            sr[4 + static_cast<std::size_t>(i)] =
+                static_cast<std::uint8_t>(e.ssrc[audio] >> (24 - 8 * i));
+            sr[16 + static_cast<std::size_t>(i)] =
+                static_cast<std::uint8_t>(e.timestamp[audio] >> (24 - 8 * i));
+            sr[20 + static_cast<std::size_t>(i)] =
+                static_cast<std::uint8_t>(e.sent[audio] >> (24 - 8 * i));
         }
         sr[11] = static_cast<std::uint8_t>(t);
         bytes wire(sr.size() + 64);
@@ -741,7 +767,8 @@ private:
             bytes out(report.size() + 64);
             auto f = m.session->forward_rtcp(report, link, out);
             if (!f) {
-                fail(m.name + " could not forward RTCP: " + std::string(perc::to_string(f.error())));
+                fail(m.name +
+                     " could not forward RTCP: " + std::string(perc::to_string(f.error())));
                 continue;
             }
             ++m.rtcp_forwarded;
@@ -822,11 +849,13 @@ private:
                       : ", " + std::to_string(tamper_caught_ - tamper_auth_failed_) +
                             " no_key: the receiver did not have the sender's key yet)"));
         line(lost == 0, "no packet lost except the " + std::to_string(total_dropped()) +
-                            " the MDs dropped on purpose (" + std::to_string(lost) + " unaccounted)");
+                            " the MDs dropped on purpose (" + std::to_string(lost) +
+                            " unaccounted)");
         line(late_senders > 0 && late_decrypted == late_senders,
              lj.name + " (late joiner) decrypted " + std::to_string(late_decrypted) + " of " +
                  std::to_string(late_senders) + " streams from their first FullEKTField on; " +
-                 std::to_string(lj.awaiting_key) + " earlier packets waited (no_key), none failed after");
+                 std::to_string(lj.awaiting_key) +
+                 " earlier packets waited (no_key), none failed after");
         line(receivers > 0 && followers == receivers,
              std::to_string(followers) + " of " + std::to_string(receivers) +
                  " receivers followed E1's re-key (new key from EKT, old key during the overlap)");
@@ -845,53 +874,62 @@ private:
 
     void print_summary()
     {
-        std::printf("\nPERC conference: %zu endpoints, %zu Media Distributor%s, %llu s simulated, seed %llu, %s\n",
+        std::printf("\nPERC conference: %zu endpoints, %zu Media Distributor%s, %llu s simulated, "
+                    "seed %llu, %s\n",
                     cfg_.endpoints, cfg_.mds, cfg_.mds == 1 ? "" : "s",
                     static_cast<unsigned long long>(cfg_.seconds),
                     static_cast<unsigned long long>(cfg_.seed), profile_name().c_str());
         std::printf("\nEvents\n");
         for (const auto& ev : events_) std::printf("  %s\n", ev.c_str());
         std::printf("\nTunnel (RFC 9185) messages: ");
-        const char* names[] = {"", "SupportedProfiles", "UnsupportedVersion", "MediaKeys",
-                               "TunneledDtls", "EndpointDisconnect"};
+        const char* names[] = {"",          "SupportedProfiles", "UnsupportedVersion",
+                               "MediaKeys", "TunneledDtls",      "EndpointDisconnect"};
         bool first = true;
         for (std::size_t i = 1; i < 6; ++i) {
             std::printf("%s%s %llu", first ? "" : ", ", names[i],
                         static_cast<unsigned long long>(tunnel_count_[i]));
             first = false;
         }
-        std::printf("\n\nEndpoints         sent            received        rejected          rewrites  EKT (RFC 8870)\n");
-        std::printf("                  audio video rtcp  accepted rtcp   tampered no_key   recovered Full  keys learned\n");
+        std::printf("\n\nEndpoints         sent            received        rejected          "
+                    "rewrites  EKT (RFC 8870)\n");
+        std::printf("                  audio video rtcp  accepted rtcp   tampered no_key   "
+                    "recovered Full  keys learned\n");
         for (const auto& e : endpoints_) {
-            std::printf("  %-4s %-10s %5llu %5llu %4llu  %8llu %4llu   %8llu %6llu   %9llu %5llu %4llu\n",
-                        e.name.c_str(), status(e).c_str(),
-                        static_cast<unsigned long long>(e.sent[audio]),
-                        static_cast<unsigned long long>(e.sent[video]),
-                        static_cast<unsigned long long>(e.rtcp_sent),
-                        static_cast<unsigned long long>(e.accepted),
-                        static_cast<unsigned long long>(e.rtcp_received),
-                        static_cast<unsigned long long>(e.tamper_rejected),
-                        static_cast<unsigned long long>(e.awaiting_key),
-                        static_cast<unsigned long long>(e.rewrites_recovered),
-                        static_cast<unsigned long long>(e.ekt_full),
-                        static_cast<unsigned long long>(e.keys_learned));
+            std::printf(
+                "  %-4s %-10s %5llu %5llu %4llu  %8llu %4llu   %8llu %6llu   %9llu %5llu %4llu\n",
+                e.name.c_str(), status(e).c_str(), static_cast<unsigned long long>(e.sent[audio]),
+                static_cast<unsigned long long>(e.sent[video]),
+                static_cast<unsigned long long>(e.rtcp_sent),
+                static_cast<unsigned long long>(e.accepted),
+                static_cast<unsigned long long>(e.rtcp_received),
+                static_cast<unsigned long long>(e.tamper_rejected),
+                static_cast<unsigned long long>(e.awaiting_key),
+                static_cast<unsigned long long>(e.rewrites_recovered),
+                static_cast<unsigned long long>(e.ekt_full),
+                static_cast<unsigned long long>(e.keys_learned));
         }
-        std::printf("\nHops (per Media Distributor link)   in: authenticated rejected   out: forwarded dropped rtcp\n");
+        std::printf("\nHops          incoming: authenticated rejected   outgoing: forwarded "
+                    "dropped  rtcp\n");
+        auto hop = [](const std::string& who, const perc::md_link_stats& st) {
+            std::printf("    %-12s %24llu %8llu %20llu %7llu %5llu\n", who.c_str(),
+                        static_cast<unsigned long long>(st.rtp_received),
+                        static_cast<unsigned long long>(st.rtp_rejected),
+                        static_cast<unsigned long long>(st.rtp_forwarded),
+                        static_cast<unsigned long long>(st.rtp_dropped),
+                        static_cast<unsigned long long>(st.rtcp_forwarded));
+        };
         for (const auto& m : mds_) {
             std::printf("  %s (%s)\n", m.name.c_str(), ip_string(m.addr.ip).c_str());
             for (std::size_t l = 0; l < 64; ++l) {
-                const perc::md_link_stats s = m.session->stats(l);
-                if (s.rtp_received + s.rtp_forwarded + s.rtp_dropped + s.rtcp_forwarded == 0) continue;
+                const perc::md_link_stats st = m.session->stats(l);
+                if (st.rtp_received + st.rtp_forwarded + st.rtp_dropped + st.rtcp_forwarded == 0)
+                    continue;
                 std::string who = l == m.peer_link ? mds_[m.peer].name : "?";
                 if (auto it = m.endpoint_of_link.find(l); it != m.endpoint_of_link.end())
                     who = endpoints_[it->second].name;
-                std::printf("    link %-2zu %-6s %28llu %8llu %16llu %7llu %4llu\n", l, who.c_str(),
-                            static_cast<unsigned long long>(s.rtp_received),
-                            static_cast<unsigned long long>(s.rtp_rejected),
-                            static_cast<unsigned long long>(s.rtp_forwarded),
-                            static_cast<unsigned long long>(s.rtp_dropped),
-                            static_cast<unsigned long long>(s.rtcp_forwarded));
+                hop(who, st);
             }
+            for (const auto& [who, st] : m.departed) hop(who, st);
             std::printf("    %s tampered with %llu packets\n", m.name.c_str(),
                         static_cast<unsigned long long>(m.tampered));
         }
@@ -920,7 +958,8 @@ private:
             pcap_ms_ = t_ms;
             pcap_sub_us_ = 0;
         }
-        pcap_.write(t_ms * 1000 + std::min<std::uint64_t>(pcap_sub_us_++, 999), from, to, b.data(), b.size());
+        pcap_.write(t_ms * 1000 + std::min<std::uint64_t>(pcap_sub_us_++, 999), from, to, b.data(),
+                    b.size());
     }
     std::string profile_name() const { return std::string(perc::find_profile(cfg_.profile)->name); }
     std::size_t joined_count() const
@@ -1004,8 +1043,10 @@ int run_demo(int argc, char** argv)
             continue;
         }
         if (i + 1 >= argc) {
-            std::cerr << "perc demo: " << (a.rfind("--", 0) == 0 ? a + " needs a value" : "unexpected " + a)
-                      << "\n\n" << demo_help;
+            std::cerr << "perc demo: "
+                      << (a.rfind("--", 0) == 0 ? a + " needs a value" : "unexpected " + a)
+                      << "\n\n"
+                      << demo_help;
             return 2;
         }
         const std::string v = argv[++i];

@@ -69,12 +69,13 @@ public:
         ip[0] = 0x45; // IPv4, 20-octet header
         put16(ip + 2, static_cast<std::uint16_t>(total));
         put16(ip + 4, id_++);
-        ip[8] = 64;  // TTL
-        ip[9] = 17;  // UDP
+        ip[8] = 64; // TTL
+        ip[9] = 17; // UDP
         put32(ip + 12, from.ip);
         put32(ip + 16, to.ip);
         std::uint32_t sum = 0;
-        for (std::size_t i = 0; i < 20; i += 2) sum += static_cast<std::uint32_t>(ip[i] << 8 | ip[i + 1]);
+        for (std::size_t i = 0; i < 20; i += 2)
+            sum += static_cast<std::uint32_t>(ip[i] << 8 | ip[i + 1]);
         while (sum > 0xFFFF) sum = (sum & 0xFFFF) + (sum >> 16);
         put16(ip + 10, static_cast<std::uint16_t>(~sum));
         std::uint8_t* udp = ip + 20;
@@ -95,7 +96,10 @@ public:
 #endif
     }
 
-    std::size_t records() const noexcept { return records_; }
+    std::size_t records() const noexcept
+    {
+        return records_;
+    }
 
     void close() noexcept
     {

@@ -34,7 +34,8 @@ namespace {
 
 using bytes = std::vector<std::uint8_t>;
 
-constexpr const char* main_help = R"(perc — PERC media security (RFC 8723 double SRTP, RFC 7714 AES-GCM, RFC 8870 EKT)
+constexpr const char* main_help =
+    R"(perc — PERC media security (RFC 8723 double SRTP, RFC 7714 AES-GCM, RFC 8870 EKT)
 
 usage: perc <command> [options] [PACKET_HEX ...]
 
@@ -54,7 +55,8 @@ in a real stream. Each result is one lowercase hex line; a packet that fails pri
 Run `perc <command> --help` for the options of a command.
 )";
 
-constexpr const char* protect_help = R"(usage: perc protect   --profile P --key HEX --salt HEX [--rtcp] [--roc N]
+constexpr const char* protect_help =
+    R"(usage: perc protect   --profile P --key HEX --salt HEX [--rtcp] [--roc N]
                         [--ekt-key HEX --spi N] [PACKET_HEX ...]
        perc unprotect --profile P --key HEX --salt HEX [--rtcp] [--roc N]
                         [--ekt-key HEX --spi N] [PACKET_HEX ...]
@@ -86,7 +88,8 @@ first three packets of each SSRC and then at least every 100 ms, a ShortEKTField
 half of the receiver's --key is only used until one arrives.
 )";
 
-constexpr const char* ekt_help = R"(usage: perc ekt wrap   --ekt-key HEX --spi N --ssrc HEX --master-key HEX [--epoch N] [--roc N]
+constexpr const char* ekt_help =
+    R"(usage: perc ekt wrap   --ekt-key HEX --spi N --ssrc HEX --master-key HEX [--epoch N] [--roc N]
        perc ekt unwrap --ekt-key HEX [FIELD_HEX ...]
 
 RFC 8870 EKT with the ciphers of §4.4.1 (AES Key Wrap with Padding, RFC 5649): the length of
@@ -108,7 +111,8 @@ spi, epoch, length (decimal), ssrc (hex), roc (decimal), master_key (hex). A fie
 prints `error: <reason>` (e.g. key_unwrap_failed), processing goes on, and the exit status is 1.
 )";
 
-constexpr const char* relay_help = R"(usage: perc relay --profile P --in-key HEX --in-salt HEX --out-key HEX --out-salt HEX
+constexpr const char* relay_help =
+    R"(usage: perc relay --profile P --in-key HEX --in-salt HEX --out-key HEX --out-salt HEX
                   [--set-pt N] [--set-seq N] [--set-marker 0|1] [--rtcp] [PACKET_HEX ...]
 
 A Media Distributor (RFC 8723 §5.2): it holds only the OUTER (hop-by-hop) halves of the keys.
@@ -321,8 +325,7 @@ int protect_with_ekt(const options& o, bool protect, const bytes& key, const byt
             return;
         }
         auto h = perc::decode_rtp_header(in);
-        if (h && roc != 0 && seen.insert(h->ssrc).second)
-            (void)ep.add_stream(h->ssrc, roc, roc);
+        if (h && roc != 0 && seen.insert(h->ssrc).second) (void)ep.add_stream(h->ssrc, roc, roc);
         if (protect) {
             if (!h) {
                 std::cout << "error: " << perc::to_string(h.error()) << "\n";
@@ -380,7 +383,8 @@ int run_protect(int argc, char** argv, bool protect)
 {
     options o;
     std::string err;
-    if (!parse_options(argc, argv, 2, {"--profile", "--key", "--salt", "--roc", "--ekt-key", "--spi"},
+    if (!parse_options(argc, argv, 2,
+                       {"--profile", "--key", "--salt", "--roc", "--ekt-key", "--spi"},
                        {"--rtcp", "--help"}, o, err))
         return usage_error(err, protect_help);
     if (o.flags.count("--help")) {
@@ -394,7 +398,8 @@ int run_protect(int argc, char** argv, bool protect)
         !require_hex(o, "--salt", info->master_salt_size, salt, err))
         return usage_error(err, protect_help);
     std::uint64_t roc = 0;
-    if (auto r = o.values.find("--roc"); r != o.values.end() && !parse_uint(r->second, 0xFFFFFFFFu, roc))
+    if (auto r = o.values.find("--roc");
+        r != o.values.end() && !parse_uint(r->second, 0xFFFFFFFFu, roc))
         return usage_error("--roc must be 0..4294967295", protect_help);
     const bool rtcp = o.flags.count("--rtcp") != 0;
 
@@ -473,19 +478,22 @@ int relay_with(const options& o, const perc::profile_info& info)
     std::string err;
     const std::size_t k = info.master_key_size / 2, s = info.master_salt_size / 2;
     bytes in_key, in_salt, out_key, out_salt;
-    if (!require_hex(o, "--in-key", k, in_key, err) || !require_hex(o, "--in-salt", s, in_salt, err) ||
+    if (!require_hex(o, "--in-key", k, in_key, err) ||
+        !require_hex(o, "--in-salt", s, in_salt, err) ||
         !require_hex(o, "--out-key", k, out_key, err) ||
         !require_hex(o, "--out-salt", s, out_salt, err))
         return usage_error(err, relay_help);
     perc::relay_changes changes;
     std::uint64_t v = 0;
     if (auto it = o.values.find("--set-pt"); it != o.values.end()) {
-        if (!parse_uint(it->second, 127, v)) return usage_error("--set-pt must be 0..127", relay_help);
+        if (!parse_uint(it->second, 127, v))
+            return usage_error("--set-pt must be 0..127", relay_help);
         changes.payload_type = static_cast<std::uint8_t>(v);
     }
     std::optional<std::uint16_t> next_seq;
     if (auto it = o.values.find("--set-seq"); it != o.values.end()) {
-        if (!parse_uint(it->second, 0xFFFF, v)) return usage_error("--set-seq must be 0..65535", relay_help);
+        if (!parse_uint(it->second, 0xFFFF, v))
+            return usage_error("--set-seq must be 0..65535", relay_help);
         next_seq = static_cast<std::uint16_t>(v);
     }
     if (auto it = o.values.find("--set-marker"); it != o.values.end()) {
@@ -538,8 +546,8 @@ int run_relay(int argc, char** argv)
     options o;
     std::string err;
     if (!parse_options(argc, argv, 2,
-                       {"--profile", "--in-key", "--in-salt", "--out-key", "--out-salt",
-                        "--set-pt", "--set-seq", "--set-marker"},
+                       {"--profile", "--in-key", "--in-salt", "--out-key", "--out-salt", "--set-pt",
+                        "--set-seq", "--set-marker"},
                        {"--rtcp", "--help"}, o, err))
         return usage_error(err, relay_help);
     if (o.flags.count("--help")) {
@@ -562,8 +570,8 @@ perc::errc wrap_ekt_field(const bytes& ekt_key, const perc::ekt_plaintext& p, st
                           std::uint16_t epoch, bytes& field)
 {
     KeyWrap wrap;
-    if (perc::errc e = wrap.set_key(std::span<const std::uint8_t, KeyWrap::key_size>{
-            ekt_key.data(), KeyWrap::key_size});
+    if (perc::errc e = wrap.set_key(
+            std::span<const std::uint8_t, KeyWrap::key_size>{ekt_key.data(), KeyWrap::key_size});
         e != perc::errc::ok)
         return e;
     std::array<std::uint8_t, perc::ekt_plaintext_size(perc::ekt_max_master_key_size)> plain{};
@@ -598,9 +606,11 @@ int run_ekt_wrap(int argc, char** argv)
     if (!require_ekt_key(o, ekt_key, err) || !require_spi(o, spi, err))
         return usage_error(err, ekt_help);
     std::uint64_t epoch = 0, roc = 0;
-    if (auto it = o.values.find("--epoch"); it != o.values.end() && !parse_uint(it->second, 0xFFFF, epoch))
+    if (auto it = o.values.find("--epoch");
+        it != o.values.end() && !parse_uint(it->second, 0xFFFF, epoch))
         return usage_error("--epoch must be 0..65535", ekt_help);
-    if (auto it = o.values.find("--roc"); it != o.values.end() && !parse_uint(it->second, 0xFFFFFFFFu, roc))
+    if (auto it = o.values.find("--roc");
+        it != o.values.end() && !parse_uint(it->second, 0xFFFFFFFFu, roc))
         return usage_error("--roc must be 0..4294967295", ekt_help);
     if (auto it = o.values.find("--ssrc"); it == o.values.end()) {
         return usage_error("missing --ssrc", ekt_help);
@@ -622,12 +632,11 @@ int run_ekt_wrap(int argc, char** argv)
     const perc::ekt_plaintext p{master_key, perc::load_be32(ssrc.data()),
                                 static_cast<std::uint32_t>(roc)};
     bytes field;
-    const perc::errc e =
-        ekt_key.size() == 16
-            ? wrap_ekt_field<perc::botan::aeskw_128>(ekt_key, p, spi,
-                                                     static_cast<std::uint16_t>(epoch), field)
-            : wrap_ekt_field<perc::botan::aeskw_256>(ekt_key, p, spi,
-                                                     static_cast<std::uint16_t>(epoch), field);
+    const perc::errc e = ekt_key.size() == 16
+                             ? wrap_ekt_field<perc::botan::aeskw_128>(
+                                   ekt_key, p, spi, static_cast<std::uint16_t>(epoch), field)
+                             : wrap_ekt_field<perc::botan::aeskw_256>(
+                                   ekt_key, p, spi, static_cast<std::uint16_t>(epoch), field);
     perc::secure_wipe(master_key);
     if (e != perc::errc::ok) {
         std::cout << "error: " << perc::to_string(e) << "\n";
@@ -642,8 +651,8 @@ template <class KeyWrap>
 int unwrap_ekt_fields(const options& o, const bytes& ekt_key)
 {
     KeyWrap wrap;
-    if (perc::errc e = wrap.set_key(std::span<const std::uint8_t, KeyWrap::key_size>{
-            ekt_key.data(), KeyWrap::key_size});
+    if (perc::errc e = wrap.set_key(
+            std::span<const std::uint8_t, KeyWrap::key_size>{ekt_key.data(), KeyWrap::key_size});
         e != perc::errc::ok) {
         std::cerr << "perc: cannot key EKT: " << perc::to_string(e) << "\n";
         return 2;

@@ -82,8 +82,8 @@ public:
     static constexpr std::size_t outer_key_size = Outer::master_key_size;
     /// RFC 8723 §3, §10.1: master key = inner ‖ outer, master salt = inner ‖ outer.
     static constexpr std::size_t master_key_size = inner_key_size + outer_key_size;
-    static constexpr std::size_t master_salt_size =
-        Inner::master_salt_size + Outer::master_salt_size;
+    static constexpr std::size_t master_salt_size = Inner::master_salt_size +
+                                                    Outer::master_salt_size;
     /// What protect_rtp adds: inner tag, the empty OHB, outer tag (RFC 8723 §5.1).
     static constexpr std::size_t protect_overhead = Inner::tag_size + 1 + Outer::tag_size;
     /// The most a packet can carry after MD rewrites: RFC 8723 §8 (16 + 1..4 + 16).
@@ -207,8 +207,7 @@ public:
 
             std::uint8_t synthetic[max_base_header];
             const std::size_t ss = synthetic_header(*h, original_of(*h), synthetic);
-            if (out.data() != in.data())
-                std::memcpy(out.data(), in.data(), hs);
+            if (out.data() != in.data()) std::memcpy(out.data(), in.data(), hs);
             const std::size_t inner_total = ps + Inner::tag_size;
             if (errc e = inner_.seal_rtp(h->ssrc, *ii, aad_view{bytes_view{synthetic, ss}},
                                          in.subspan(hs), out.subspan(hs, inner_total));
@@ -288,8 +287,7 @@ public:
             if (e != errc::ok) return restore(e);
 
             // Both layers verified: release the packet with the original header values.
-            if (out.data() != in.data())
-                std::memcpy(out.data(), in.data(), hs);
+            if (out.data() != in.data()) std::memcpy(out.data(), in.data(), hs);
             write_fields(out, orig);
             commit(s.outer, *oi);
             commit(s.inner, *ii);

@@ -20,8 +20,8 @@ namespace perc {
 /// An EKTKey as delivered by the DTLS `ekt_key` message (RFC 8870 §5.2.2).
 struct ekt_key_params {
     std::uint16_t spi = 0;
-    bytes_view ekt_key;          ///< ekt_key_value: 16 (AESKW128) or 32 (AESKW256) octets
-    bytes_view srtp_master_salt; ///< 1..256 octets; receivers use the first N (§4.3.2 step 4)
+    bytes_view ekt_key;            ///< ekt_key_value: 16 (AESKW128) or 32 (AESKW256) octets
+    bytes_view srtp_master_salt;   ///< 1..256 octets; receivers use the first N (§4.3.2 step 4)
     std::uint32_t ttl_seconds = 0; ///< ekt_ttl (uint24); 0 = no limit configured
 };
 
@@ -31,10 +31,11 @@ inline constexpr std::size_t ekt_max_salt_size = 32; ///< salt octets kept (SRTP
 
 /// When a sender emits a FullEKTField (RFC 8870 §4.6).
 struct ekt_sender_options {
-    unsigned full_repeats = 3;           ///< consecutive Full fields on start and re-key (RECOMMENDED 3)
-    std::uint64_t full_interval_ms = 100; ///< periodic Full field for new receivers (audio only: 100 ms)
-    bool full_on_key_frame = true;        ///< with video, send Full with each intra-coded frame
-    std::uint64_t key_overlap_ms = 250;   ///< keep protecting with the old key this long (§4.3.1)
+    unsigned full_repeats = 3; ///< consecutive Full fields on start and re-key (RECOMMENDED 3)
+    std::uint64_t full_interval_ms =
+        100;                       ///< periodic Full field for new receivers (audio only: 100 ms)
+    bool full_on_key_frame = true; ///< with video, send Full with each intra-coded frame
+    std::uint64_t key_overlap_ms = 250; ///< keep protecting with the old key this long (§4.3.1)
 };
 
 /// The EKT state of ONE sending SSRC. It carries that SSRC's end-to-end master key (in PERC
@@ -59,8 +60,8 @@ public:
         if (k.srtp_master_salt.empty() || k.srtp_master_salt.size() > 256)
             return errc::bad_salt_size;
         KeyWrap w;
-        if (errc e = w.set_key(std::span<const std::uint8_t, KeyWrap::key_size>{
-                k.ekt_key.data(), KeyWrap::key_size});
+        if (errc e = w.set_key(std::span<const std::uint8_t, KeyWrap::key_size>{k.ekt_key.data(),
+                                                                                KeyWrap::key_size});
             e != errc::ok)
             return e;
         wrap_ = std::move(w);
@@ -120,8 +121,8 @@ public:
     }
 
     /// Octets the next field may need: a FullEKTField for this key size.
-    static constexpr std::size_t max_field_size =
-        KeyWrap::wrapped_size(1 + MaxKeySize + 8) + ekt_full_trailer_size;
+    static constexpr std::size_t max_field_size = KeyWrap::wrapped_size(1 + MaxKeySize + 8) +
+                                                  ekt_full_trailer_size;
 
     /// Writes the EKTField to append after the protected SRTP packet of this SSRC: Full for
     /// the first full_repeats packets after start or re-key, on key frames, and at least every
@@ -281,8 +282,8 @@ public:
                 }
         if (slot == nullptr) return errc::stream_table_full;
         KeyWrap w;
-        if (errc e = w.set_key(std::span<const std::uint8_t, KeyWrap::key_size>{
-                k.ekt_key.data(), KeyWrap::key_size});
+        if (errc e = w.set_key(std::span<const std::uint8_t, KeyWrap::key_size>{k.ekt_key.data(),
+                                                                                KeyWrap::key_size});
             e != errc::ok)
             return e;
         slot->wrap = std::move(w);
@@ -290,8 +291,9 @@ public:
         slot->spi = k.spi;
         // §4.3.2 step 4: a longer salt is truncated to what SRTP needs; keep the first 32.
         slot->salt_size = k.srtp_master_salt.size() < ekt_max_salt_size ? k.srtp_master_salt.size()
-                                                                         : ekt_max_salt_size;
-        for (std::size_t i = 0; i < slot->salt_size; ++i) slot->salt.data()[i] = k.srtp_master_salt[i];
+                                                                        : ekt_max_salt_size;
+        for (std::size_t i = 0; i < slot->salt_size; ++i)
+            slot->salt.data()[i] = k.srtp_master_salt[i];
         slot->expires_ms = k.ttl_seconds ? now_ms + 1000ull * k.ttl_seconds : 0;
         forget_epochs(k.spi); // a new key under this SPI starts its Epochs at 0 (§4.1)
         return errc::ok;
@@ -317,9 +319,9 @@ public:
     /// stream_table_full, and install's error. Nothing is recorded unless the key installed
     /// (or, for an authenticated field with the accepted Epoch, its ciphertext is cached).
     template <class Install>
-    result<ekt_received> process(bytes_view packet, std::uint32_t packet_ssrc,
-                                 std::uint64_t now_ms, std::size_t key_size,
-                                 std::size_t salt_size, Install&& install) noexcept
+    result<ekt_received> process(bytes_view packet, std::uint32_t packet_ssrc, std::uint64_t now_ms,
+                                 std::size_t key_size, std::size_t salt_size,
+                                 Install&& install) noexcept
     {
         auto split = decode_ekt_field(packet);
         if (!split) return split.error();
@@ -373,8 +375,8 @@ public:
         }
         if (known == nullptr && ssrcs_.full()) return errc::stream_table_full;
 
-        const ekt_new_key k{pt->ssrc, pt->roc, f.spi, f.epoch, pt->master_key,
-                            bytes_view{set->salt.data(), salt_size}};
+        const ekt_new_key k{pt->ssrc, pt->roc,        f.spi,
+                            f.epoch,  pt->master_key, bytes_view{set->salt.data(), salt_size}};
         if (errc e = install(k); e != errc::ok) return e;
 
         if (known == nullptr) {

@@ -150,7 +150,8 @@ private:
 /// Errors: truncated (empty, or fewer octets than the length octet says), ekt_bad_length
 /// (length octet 0 — the vector is <1..255> — or octets after the list).
 /// The view points into `extension_data`. Allocation: none. Thread safety: pure function.
-constexpr result<ekt_cipher_list_view> decode_supported_ekt_ciphers(bytes_view extension_data) noexcept
+constexpr result<ekt_cipher_list_view>
+decode_supported_ekt_ciphers(bytes_view extension_data) noexcept
 {
     if (extension_data.empty()) return errc::truncated;
     const std::size_t n = extension_data[0];
@@ -174,7 +175,8 @@ constexpr result<std::size_t> encode_supported_ekt_ciphers(std::span<const ekt_c
     const std::size_t n = ciphers.size() + 1;
     if (out.size() < n) return errc::buffer_too_small;
     out[0] = static_cast<std::uint8_t>(ciphers.size());
-    for (std::size_t i = 0; i < ciphers.size(); ++i) out[1 + i] = static_cast<std::uint8_t>(ciphers[i]);
+    for (std::size_t i = 0; i < ciphers.size(); ++i)
+        out[1 + i] = static_cast<std::uint8_t>(ciphers[i]);
     return n;
 }
 
@@ -204,8 +206,9 @@ constexpr result<std::size_t> encode_selected_ekt_cipher(ekt_cipher c, bytes_spa
 /// The server's choice (§5.2.1: "one cipher chosen from the client's list"): the first cipher
 /// in the client's order of preference that is also in `server_supported`. Empty when there
 /// is none: the server then omits the extension and no EKTKey may be sent (§5.2.2).
-constexpr std::optional<ekt_cipher> select_ekt_cipher(const ekt_cipher_list_view& offered,
-                                                      std::span<const ekt_cipher> server_supported) noexcept
+constexpr std::optional<ekt_cipher>
+select_ekt_cipher(const ekt_cipher_list_view& offered,
+                  std::span<const ekt_cipher> server_supported) noexcept
 {
     for (ekt_cipher c : offered)
         for (ekt_cipher s : server_supported)
@@ -281,7 +284,8 @@ constexpr result<ekt_key_message> decode_ekt_key_message(bytes_view body) noexce
 /// fields) is the DTLS stack's.
 /// Errors: invalid_argument (a vector empty or over 256 octets, ekt_ttl over 24 bits),
 /// buffer_too_small. On error `out` is untouched. Allocation: none.
-constexpr result<std::size_t> encode_ekt_key_message(const ekt_key_message& m, bytes_span out) noexcept
+constexpr result<std::size_t> encode_ekt_key_message(const ekt_key_message& m,
+                                                     bytes_span out) noexcept
 {
     const std::size_t k = m.ekt_key_value.size(), s = m.srtp_master_salt.size();
     if (k == 0 || k > ekt_key_vector_max_size || s == 0 || s > ekt_key_vector_max_size ||
@@ -307,7 +311,8 @@ constexpr result<std::size_t> encode_ekt_key_message(const ekt_key_message& m, b
 /// (ekt_key_value is not L octets for the cipher, §4.4.1: 16 for AESKW128, 32 for AESKW256),
 /// key_usage_exhausted (ekt_ttl 0: §5.2.2 allows the key no use at all, and
 /// ekt_key_params reads a ttl of 0 as "no limit", so it must not be passed on).
-constexpr result<ekt_key_params> to_ekt_key_params(const ekt_key_message& m, ekt_cipher cipher) noexcept
+constexpr result<ekt_key_params> to_ekt_key_params(const ekt_key_message& m,
+                                                   ekt_cipher cipher) noexcept
 {
     if (!is_known_ekt_cipher(static_cast<std::uint8_t>(cipher))) return errc::invalid_argument;
     if (m.ekt_key_value.size() != ekt_cipher_key_size(cipher)) return errc::bad_key_size;

@@ -42,7 +42,8 @@ result<bytes_span> protect_rtp_with_ekt(Endpoint& ep, Sender& ekt, bytes_view in
     std::uint32_t roc = 0;
     if (const auto* s = ep.find_stream(h->ssrc)) {
         auto i = s->inner.rtp_index.estimate(h->seq);
-        if (!i) return i.error() == errc::index_exhausted ? errc::index_exhausted : errc::index_reused;
+        if (!i)
+            return i.error() == errc::index_exhausted ? errc::index_exhausted : errc::index_reused;
         roc = index_roc(*i);
     }
     std::uint8_t field[Sender::max_field_size];

@@ -19,7 +19,7 @@ namespace perc {
 /// ```
 inline constexpr std::uint8_t ekt_type_short = 0x00;
 inline constexpr std::uint8_t ekt_type_full = 0x02;
-inline constexpr std::size_t ekt_full_trailer_size = 7;    ///< SPI, Epoch, Length, type
+inline constexpr std::size_t ekt_full_trailer_size = 7;     ///< SPI, Epoch, Length, type
 inline constexpr std::size_t ekt_max_ciphertext_size = 251; ///< ABNF: EKTCiphertext = 1*251BYTE
 inline constexpr std::size_t ekt_max_master_key_size = 242; ///< ABNF: SRTPMasterKey = 1*242BYTE
 inline constexpr std::size_t ekt_max_extension_data = 1024; ///< ABNF: ExtensionData = 1*1024BYTE
@@ -39,8 +39,8 @@ struct ekt_full_field {
 
 /// A packet split into its SRTP part and its EKT Tag.
 struct ekt_split {
-    bytes_view srtp;       ///< the SRTP packet without the EKT Tag
-    bytes_view tag;        ///< the EKT Tag octets exactly as received
+    bytes_view srtp; ///< the SRTP packet without the EKT Tag
+    bytes_view tag;  ///< the EKT Tag octets exactly as received
     ekt_kind kind = ekt_kind::short_field;
     std::uint8_t type = 0; ///< message type octet
     ekt_full_field full;   ///< valid when kind == full_field
@@ -66,7 +66,8 @@ constexpr result<ekt_split> decode_ekt_field(bytes_view packet) noexcept
     const std::size_t len = load_be16(packet.data() + packet.size() - 3);
     if (len > packet.size()) return errc::ekt_bad_length;
     if (s.type == ekt_type_full) {
-        if (len < ekt_full_trailer_size + 1 || len > ekt_full_trailer_size + ekt_max_ciphertext_size)
+        if (len < ekt_full_trailer_size + 1 ||
+            len > ekt_full_trailer_size + ekt_max_ciphertext_size)
             return errc::ekt_bad_length;
         const bytes_view field = packet.last(len);
         s.kind = ekt_kind::full_field;

@@ -26,8 +26,8 @@ namespace perc {
 
 /// Options of an endpoint_session.
 struct endpoint_session_options {
-    std::size_t max_ssrcs = 64;        ///< senders this endpoint can receive from
-    ekt_sender_options ekt;            ///< Full-field schedule and re-key overlap (RFC 8870 §4.6)
+    std::size_t max_ssrcs = 64; ///< senders this endpoint can receive from
+    ekt_sender_options ekt;     ///< Full-field schedule and re-key overlap (RFC 8870 §4.6)
     /// RFC 8723 §5.3: refuse packets with header extensions (no end-to-end integrity).
     bool reject_header_extensions = false;
 };
@@ -57,8 +57,8 @@ public:
     using inner_type = typename Double::inner_type;
     static constexpr std::size_t inner_key_size = Double::inner_key_size;
     /// What protect_rtp adds to a packet at most: the double transform and a FullEKTField.
-    static constexpr std::size_t protect_overhead =
-        Double::protect_overhead + Sender::max_field_size;
+    static constexpr std::size_t protect_overhead = Double::protect_overhead +
+                                                    Sender::max_field_size;
     /// How much longer than the RTP packet a received packet may be (MD rewrites, RFC 8723 §8).
     static constexpr std::size_t max_overhead = Double::max_overhead + Sender::max_field_size;
 
@@ -139,9 +139,9 @@ public:
         const bytes_view salt = params->srtp_master_salt.first(
             std::min(params->srtp_master_salt.size(), ekt_max_salt_size));
         if (has_ekt_key_ && params->spi == current_spi_) {
-            const bool same =
-                ct_equal(params->ekt_key, bytes_view{current_key_.data(), current_key_size_}) &
-                ct_equal(salt, bytes_view{current_salt_.data(), current_salt_size_});
+            const bool same = ct_equal(params->ekt_key,
+                                       bytes_view{current_key_.data(), current_key_size_}) &
+                              ct_equal(salt, bytes_view{current_salt_.data(), current_salt_size_});
             return same ? errc::ok : errc::invalid_argument;
         }
         secret_bytes<inner_key_size> key;
@@ -153,7 +153,8 @@ public:
         }
         if (errc e = add_receive_key(*params, now_ms); e != errc::ok) return e;
         for (std::size_t i = 0; i < sender_count_; ++i) {
-            if (errc e = senders_[i].set_ekt_key(*params, now_ms, opt_.ekt); e != errc::ok) return e;
+            if (errc e = senders_[i].set_ekt_key(*params, now_ms, opt_.ekt); e != errc::ok)
+                return e;
             if (errc e = senders_[i].set_master_key(ssrcs_[i], bytes_view{key.data(), key.size()},
                                                     now_ms);
                 e != errc::ok)
@@ -188,8 +189,10 @@ public:
         if (!sw) return sw.error();
         // Key both aside first, so a failure leaves the session as it was.
         typename Double::outer_type tx_outer, rx_outer;
-        if (errc e = tx_outer.set_master_key(cw->outer_key, cw->outer_salt); e != errc::ok) return e;
-        if (errc e = rx_outer.set_master_key(sw->outer_key, sw->outer_salt); e != errc::ok) return e;
+        if (errc e = tx_outer.set_master_key(cw->outer_key, cw->outer_salt); e != errc::ok)
+            return e;
+        if (errc e = rx_outer.set_master_key(sw->outer_key, sw->outer_salt); e != errc::ok)
+            return e;
         tx_.outer() = std::move(tx_outer);
         rx_.outer() = std::move(rx_outer);
         return errc::ok;
@@ -220,7 +223,7 @@ public:
     /// Errors: no_key (no EKTKey yet), no_stream (not an own SSRC), and those of
     /// protect_rtp_with_ekt.
     result<bytes_span> protect_rtp(bytes_view in, bytes_span out, std::uint64_t now_ms,
-                                  bool key_frame = false) noexcept
+                                   bool key_frame = false) noexcept
     {
         if (!has_ekt_key_) return errc::no_key;
         auto h = decode_rtp_header(in);

@@ -7,7 +7,10 @@
 namespace perc {
 
 /// Every failure the library reports. Grouped by kind() for coarse handling.
+// clang-format 14 misreads `errc : std::uint8_t {` after the attribute as a braced init.
+// clang-format off
 enum class [[nodiscard]] errc : std::uint8_t {
+    // clang-format on
     ok = 0,
 
     // malformed input (kind::malformed): drop the packet
@@ -28,18 +31,18 @@ enum class [[nodiscard]] errc : std::uint8_t {
     tunnel_bad_vector = 15,    ///< RFC 9185 §6.2-6.6: a vector length outside its <min..max>
 
     // rejected by policy or cryptography (kind::rejected)
-    auth_failed = 32,       ///< AEAD tag did not verify
-    replayed = 33,          ///< index already received (RFC 3711 §3.3.2)
-    too_old = 34,           ///< index behind the replay window
-    no_stream = 35,         ///< no context for this SSRC (RFC 3711 §3.2.3)
-    no_key = 36,            ///< no key installed yet
-    key_unwrap_failed = 37, ///< AES key wrap integrity check failed
-    header_extension_rejected = 38, ///< RFC 8723 §5.3 policy: extensions refused
-    ekt_epoch_rollback = 39,        ///< RFC 8870 §4.1 epoch lower than seen
-    ekt_ssrc_mismatch = 40,         ///< RFC 8870 §4.3.2 SSRC differs from the packet's
+    auth_failed = 32,                ///< AEAD tag did not verify
+    replayed = 33,                   ///< index already received (RFC 3711 §3.3.2)
+    too_old = 34,                    ///< index behind the replay window
+    no_stream = 35,                  ///< no context for this SSRC (RFC 3711 §3.2.3)
+    no_key = 36,                     ///< no key installed yet
+    key_unwrap_failed = 37,          ///< AES key wrap integrity check failed
+    header_extension_rejected = 38,  ///< RFC 8723 §5.3 policy: extensions refused
+    ekt_epoch_rollback = 39,         ///< RFC 8870 §4.1 epoch lower than seen
+    ekt_ssrc_mismatch = 40,          ///< RFC 8870 §4.3.2 SSRC differs from the packet's
     tunnel_unsupported_version = 41, ///< RFC 9185 §5.5: tunnel protocol version not supported
     unknown_association = 42,        ///< RFC 9185 §5.3/§5.4: association id not known here
-    no_common_profile = 43,          ///< RFC 9185 §5.4: no profile supported by KD, MD and endpoint
+    no_common_profile = 43, ///< RFC 9185 §5.4: no profile supported by KD, MD and endpoint
 
     // caller misuse (kind::misuse)
     buffer_too_small = 64,    ///< output span cannot hold the result

@@ -49,17 +49,17 @@ result<bytes_span> generate_keying_material(std::uint16_t profile_id, Random& rn
 
 /// What the Key Distributor learned from one tunnel message (key_distributor::on_tunnel_message).
 enum class kd_event_kind : std::uint8_t {
-    md_profiles,          ///< SupportedProfiles accepted: the tunnel is ready
-    version_refused,      ///< SupportedProfiles of another version: `reply` holds UnsupportedVersion
-    dtls_from_endpoint,   ///< TunneledDtls: feed `dtls` to the DTLS server of `id`
+    md_profiles,        ///< SupportedProfiles accepted: the tunnel is ready
+    version_refused,    ///< SupportedProfiles of another version: `reply` holds UnsupportedVersion
+    dtls_from_endpoint, ///< TunneledDtls: feed `dtls` to the DTLS server of `id`
     endpoint_disconnected ///< EndpointDisconnect from the MD: association `id` is gone
 };
 
 struct kd_event {
     kd_event_kind kind = kd_event_kind::md_profiles;
     association_id id{};
-    bytes_view dtls;             ///< dtls_from_endpoint: one or more DTLS records (views the input)
-    std::size_t reply_size = 0;  ///< version_refused: octets of `reply` to send back, then close
+    bytes_view dtls;            ///< dtls_from_endpoint: one or more DTLS records (views the input)
+    std::size_t reply_size = 0; ///< version_refused: octets of `reply` to send back, then close
     bool new_association = false; ///< dtls_from_endpoint: first message of this association
 };
 
@@ -322,8 +322,7 @@ public:
     /// A later call for the same id (a DTLS re-handshake, RFC 8871 §4.5.2) sends new keys.
     /// Errors: unknown_association, no_common_profile (the profile is not acceptable on the
     /// association's tunnel), truncated (material of the wrong size), buffer_too_small.
-    result<std::size_t> association_established(const association_id& id,
-                                                std::uint16_t profile_id,
+    result<std::size_t> association_established(const association_id& id, std::uint16_t profile_id,
                                                 bytes_view keying_material,
                                                 bytes_span media_keys_out) noexcept
     {

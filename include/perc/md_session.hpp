@@ -39,8 +39,8 @@ enum class md_event_kind : std::uint8_t {
 struct md_event {
     md_event_kind kind = md_event_kind::keys_installed;
     std::size_t link = 0;
-    bytes_view dtls;                  ///< dtls_to_endpoint: views the message
-    std::uint8_t kd_version = 0;      ///< version_refused: the KD's highest version
+    bytes_view dtls;             ///< dtls_to_endpoint: views the message
+    std::uint8_t kd_version = 0; ///< version_refused: the KD's highest version
 };
 
 /// Per-link counters (public values only).
@@ -129,8 +129,7 @@ public:
         slot* s = free_slot();
         if (s == nullptr) return errc::stream_table_full;
         slot fresh;
-        if (errc e = key_slot(fresh, receive_key, receive_salt, send_key, send_salt);
-            e != errc::ok)
+        if (errc e = key_slot(fresh, receive_key, receive_salt, send_key, send_salt); e != errc::ok)
             return e;
         fresh.used = true;
         *s = std::move(fresh);
@@ -257,8 +256,8 @@ public:
     /// Errors: invalid_argument (no such link), no_key (not keyed yet), and open_rtp's.
     result<md_opened> open_rtp(std::size_t from, bytes_view in, bytes_span scratch) noexcept
     {
-        if (!is_keyed(from)) return from < MaxLinks && slots_[from].used ? errc::no_key
-                                                                         : errc::invalid_argument;
+        if (!is_keyed(from))
+            return from < MaxLinks && slots_[from].used ? errc::no_key : errc::invalid_argument;
         slot& s = slots_[from];
         auto r = md_.open_rtp(s.link, in, scratch);
         if (r) ++s.stats.rtp_received;
@@ -273,8 +272,8 @@ public:
     result<relayed> forward_rtp(const md_opened& opened, std::size_t to, bytes_span out,
                                 relay_changes changes = {}) noexcept
     {
-        if (!is_keyed(to)) return to < MaxLinks && slots_[to].used ? errc::no_key
-                                                                   : errc::invalid_argument;
+        if (!is_keyed(to))
+            return to < MaxLinks && slots_[to].used ? errc::no_key : errc::invalid_argument;
         slot& s = slots_[to];
         if (!changes.seq)
             if (const seq_gap* g = s.gaps.find(opened.ssrc); g != nullptr && g->dropped != 0)
@@ -289,8 +288,8 @@ public:
     /// Errors: invalid_argument, no_key, stream_table_full (nothing recorded).
     errc skip_rtp(const md_opened& opened, std::size_t to) noexcept
     {
-        if (!is_keyed(to)) return to < MaxLinks && slots_[to].used ? errc::no_key
-                                                                   : errc::invalid_argument;
+        if (!is_keyed(to))
+            return to < MaxLinks && slots_[to].used ? errc::no_key : errc::invalid_argument;
         slot& s = slots_[to];
         seq_gap* g = s.gaps.find(opened.ssrc);
         if (g == nullptr) {
@@ -308,8 +307,8 @@ public:
     /// of links. Errors: invalid_argument, no_key, and media_distributor::open_rtcp's.
     result<bytes_span> open_rtcp(std::size_t from, bytes_view in, bytes_span out) noexcept
     {
-        if (!is_keyed(from)) return from < MaxLinks && slots_[from].used ? errc::no_key
-                                                                         : errc::invalid_argument;
+        if (!is_keyed(from))
+            return from < MaxLinks && slots_[from].used ? errc::no_key : errc::invalid_argument;
         auto r = md_.open_rtcp(slots_[from].link, in, out);
         if (!r) ++slots_[from].stats.rtcp_rejected;
         return r;
@@ -319,8 +318,8 @@ public:
     /// Errors: invalid_argument, no_key, and media_distributor::forward_rtcp's.
     result<bytes_span> forward_rtcp(bytes_view plain, std::size_t to, bytes_span out) noexcept
     {
-        if (!is_keyed(to)) return to < MaxLinks && slots_[to].used ? errc::no_key
-                                                                   : errc::invalid_argument;
+        if (!is_keyed(to))
+            return to < MaxLinks && slots_[to].used ? errc::no_key : errc::invalid_argument;
         auto r = md_.forward_rtcp(plain, slots_[to].link, out);
         if (r) ++slots_[to].stats.rtcp_forwarded;
         return r;

@@ -53,9 +53,9 @@ struct relay_changes {
 
 /// The outcome of a relay.
 struct relayed {
-    bytes_span packet;          ///< the packet to send on the outgoing hop
-    rtp_mutable_fields sent;    ///< PT, SEQ, M in the sent header
-    ohb ohb_sent;               ///< the OHB now inside the packet
+    bytes_span packet;       ///< the packet to send on the outgoing hop
+    rtp_mutable_fields sent; ///< PT, SEQ, M in the sent header
+    ohb ohb_sent;            ///< the OHB now inside the packet
 };
 
 /// The keys and state an MD shares with one endpoint (or one neighbouring MD): the outer
@@ -122,13 +122,13 @@ private:
 /// the MD still cannot read (that needs the end-to-end key). Forward it to any number of
 /// links with media_distributor::forward_rtp.
 struct md_opened {
-    bytes_span packet;           ///< header ‖ outer plaintext, in the caller's buffer
+    bytes_span packet; ///< header ‖ outer plaintext, in the caller's buffer
     std::size_t header_size = 0;
     std::uint32_t ssrc = 0;
-    rtp_mutable_fields wire;     ///< PT, SEQ, M as received
-    ohb received;                ///< the OHB as received
-    std::size_t inner_size = 0;  ///< E2E ciphertext ‖ E2E tag octets
-    bytes_view ekt_tag;          ///< the EKTField as received (views the input), or empty
+    rtp_mutable_fields wire;    ///< PT, SEQ, M as received
+    ohb received;               ///< the OHB as received
+    std::size_t inner_size = 0; ///< E2E ciphertext ‖ E2E tag octets
+    bytes_view ekt_tag;         ///< the EKTField as received (views the input), or empty
 };
 
 /// RFC 8723 §5.2 relay between links. Holds no keys itself; a link holds outer keys only.
@@ -174,38 +174,39 @@ public:
         if (!from.rx_.has_key()) return errc::no_key;
         const std::uint32_t ssrc = h->ssrc;
         const rtp_mutable_fields wire{h->payload_type, h->seq, h->marker};
-        return from.rx_streams_.apply(ssrc, from.auto_create_, [&](stream_type& rs) -> result<md_opened> {
-            auto oi = rs.rtp_index.estimate(wire.seq);
-            if (!oi) return oi.error();
-            if (errc r = rs.rtp_replay.check(*oi); r != errc::ok) return r;
-            const bytes_view header = srtp.first(hs);
-            const bytes_span p = scratch.subspan(hs, outer_plain);
-            if (errc e = from.rx_.open_rtp(ssrc, *oi, aad_view{header}, srtp.subspan(hs), p);
-                e != errc::ok)
-                return e;
-            auto o = decode_ohb(p);
-            // RFC 8723 §8: an E2E tag (16 octets in both profiles, the size of the outer
-            // tag) must precede the OHB; a shorter packet cannot be valid end to end.
-            const errc bad = !o ? o.error()
-                                : o->rest.size() < Outer::tag_size ? errc::ohb_truncated
-                                                                   : errc::ok;
-            if (bad != errc::ok) {
-                (void)from.rx_.reseal_rtp(ssrc, *oi, aad_view{header}, p, p);
-                return bad;
-            }
-            if (scratch.data() != in.data()) std::memcpy(scratch.data(), srtp.data(), hs);
-            rs.rtp_index.commit(*oi);
-            rs.rtp_replay.commit(*oi);
-            md_opened m;
-            m.packet = scratch.first(hs + outer_plain);
-            m.header_size = hs;
-            m.ssrc = ssrc;
-            m.wire = wire;
-            m.received = o->value;
-            m.inner_size = o->rest.size();
-            m.ekt_tag = tag;
-            return m;
-        });
+        return from.rx_streams_.apply(
+            ssrc, from.auto_create_, [&](stream_type& rs) -> result<md_opened> {
+                auto oi = rs.rtp_index.estimate(wire.seq);
+                if (!oi) return oi.error();
+                if (errc r = rs.rtp_replay.check(*oi); r != errc::ok) return r;
+                const bytes_view header = srtp.first(hs);
+                const bytes_span p = scratch.subspan(hs, outer_plain);
+                if (errc e = from.rx_.open_rtp(ssrc, *oi, aad_view{header}, srtp.subspan(hs), p);
+                    e != errc::ok)
+                    return e;
+                auto o = decode_ohb(p);
+                // RFC 8723 §8: an E2E tag (16 octets in both profiles, the size of the outer
+                // tag) must precede the OHB; a shorter packet cannot be valid end to end.
+                const errc bad = !o                                 ? o.error()
+                                 : o->rest.size() < Outer::tag_size ? errc::ohb_truncated
+                                                                    : errc::ok;
+                if (bad != errc::ok) {
+                    (void)from.rx_.reseal_rtp(ssrc, *oi, aad_view{header}, p, p);
+                    return bad;
+                }
+                if (scratch.data() != in.data()) std::memcpy(scratch.data(), srtp.data(), hs);
+                rs.rtp_index.commit(*oi);
+                rs.rtp_replay.commit(*oi);
+                md_opened m;
+                m.packet = scratch.first(hs + outer_plain);
+                m.header_size = hs;
+                m.ssrc = ssrc;
+                m.wire = wire;
+                m.received = o->value;
+                m.inner_size = o->rest.size();
+                m.ekt_tag = tag;
+                return m;
+            });
     }
 
     /// RFC 8723 §5.2 steps 2–4 for one outgoing link: applies `changes` to PT, SEQ, M and the
@@ -238,55 +239,59 @@ public:
                                       changes.marker.value_or(opened.wire.marker)};
         const ohb next = update_ohb(opened.received, opened.wire, sent);
         const std::size_t plain = opened.inner_size + next.size();
-        const std::size_t tag_size = !to.ekt_ ? 0 : opened.ekt_tag.empty() ? 1 : opened.ekt_tag.size();
+        const std::size_t tag_size = !to.ekt_                 ? 0
+                                     : opened.ekt_tag.empty() ? 1
+                                                              : opened.ekt_tag.size();
         const std::size_t total = new_hs + plain + Outer::tag_size;
         if (out.size() < total + tag_size) return errc::buffer_too_small;
         if (!to.tx_.has_key()) return errc::no_key;
         if (to.tx_.srtp_packets_remaining() == 0) return errc::key_usage_exhausted;
 
-        return to.tx_streams_.apply(opened.ssrc, to.auto_create_, [&](stream_type& ts) -> result<relayed> {
-            auto ti = ts.rtp_index.estimate(sent.seq);
-            if (!ti) return ti.error() == errc::index_exhausted ? errc::index_exhausted
+        return to.tx_streams_.apply(
+            opened.ssrc, to.auto_create_, [&](stream_type& ts) -> result<relayed> {
+                auto ti = ts.rtp_index.estimate(sent.seq);
+                if (!ti)
+                    return ti.error() == errc::index_exhausted ? errc::index_exhausted
                                                                : errc::index_reused;
-            if (ts.rtp_replay.check(*ti) != errc::ok) return errc::index_reused;
+                if (ts.rtp_replay.check(*ti) != errc::ok) return errc::index_reused;
 
-            // The EKT tag may sit where the grown packet goes (in place): keep it aside.
-            std::uint8_t saved[ekt_max_extension_data + 3];
-            for (std::size_t i = 0; i < opened.ekt_tag.size() && tag_size != 0; ++i)
-                saved[i] = opened.ekt_tag[i];
-            if (tag_size == 1 && opened.ekt_tag.empty()) saved[0] = ekt_type_short;
+                // The EKT tag may sit where the grown packet goes (in place): keep it aside.
+                std::uint8_t saved[ekt_max_extension_data + 3];
+                for (std::size_t i = 0; i < opened.ekt_tag.size() && tag_size != 0; ++i)
+                    saved[i] = opened.ekt_tag[i];
+                if (tag_size == 1 && opened.ekt_tag.empty()) saved[0] = ekt_type_short;
 
-            if (out.data() + new_hs != src.data() + hs)
-                std::memmove(out.data() + new_hs, src.data() + hs, opened.inner_size);
-            if (!in_place) std::memcpy(out.data(), src.data(), base);
-            out[0] = static_cast<std::uint8_t>((out[0] & ~0x10u) | (has_ext ? 0x10u : 0u));
-            out[1] = static_cast<std::uint8_t>((sent.marker ? 0x80 : 0) | sent.payload_type);
-            store_be16(out.data() + 2, sent.seq);
-            if (changes.extension == action::keep && !in_place && hs > base)
-                std::memcpy(out.data() + base, src.data() + base, hs - base);
-            if (changes.extension == action::replace) {
-                store_be16(out.data() + base, changes.extension_profile);
-                store_be16(out.data() + base + 2,
-                           static_cast<std::uint16_t>(changes.extension_body.size() / 4));
-                if (!changes.extension_body.empty())
-                    std::memcpy(out.data() + base + 4, changes.extension_body.data(),
-                                changes.extension_body.size());
-            }
-            (void)encode_ohb(next, out.subspan(new_hs + opened.inner_size));
-            if (errc e = to.tx_.seal_rtp(opened.ssrc, *ti, aad_view{out.first(new_hs)},
-                                         out.subspan(new_hs, plain),
-                                         out.subspan(new_hs, plain + Outer::tag_size));
-                e != errc::ok)
-                return e;
-            for (std::size_t i = 0; i < tag_size; ++i) out[total + i] = saved[i];
-            ts.rtp_index.commit(*ti);
-            ts.rtp_replay.commit(*ti);
-            relayed r;
-            r.packet = out.first(total + tag_size);
-            r.sent = sent;
-            r.ohb_sent = next;
-            return r;
-        });
+                if (out.data() + new_hs != src.data() + hs)
+                    std::memmove(out.data() + new_hs, src.data() + hs, opened.inner_size);
+                if (!in_place) std::memcpy(out.data(), src.data(), base);
+                out[0] = static_cast<std::uint8_t>((out[0] & ~0x10u) | (has_ext ? 0x10u : 0u));
+                out[1] = static_cast<std::uint8_t>((sent.marker ? 0x80 : 0) | sent.payload_type);
+                store_be16(out.data() + 2, sent.seq);
+                if (changes.extension == action::keep && !in_place && hs > base)
+                    std::memcpy(out.data() + base, src.data() + base, hs - base);
+                if (changes.extension == action::replace) {
+                    store_be16(out.data() + base, changes.extension_profile);
+                    store_be16(out.data() + base + 2,
+                               static_cast<std::uint16_t>(changes.extension_body.size() / 4));
+                    if (!changes.extension_body.empty())
+                        std::memcpy(out.data() + base + 4, changes.extension_body.data(),
+                                    changes.extension_body.size());
+                }
+                (void)encode_ohb(next, out.subspan(new_hs + opened.inner_size));
+                if (errc e = to.tx_.seal_rtp(opened.ssrc, *ti, aad_view{out.first(new_hs)},
+                                             out.subspan(new_hs, plain),
+                                             out.subspan(new_hs, plain + Outer::tag_size));
+                    e != errc::ok)
+                    return e;
+                for (std::size_t i = 0; i < tag_size; ++i) out[total + i] = saved[i];
+                ts.rtp_index.commit(*ti);
+                ts.rtp_replay.commit(*ti);
+                relayed r;
+                r.packet = out.first(total + tag_size);
+                r.sent = sent;
+                r.ohb_sent = next;
+                return r;
+            });
     }
 
     /// open_rtp then forward_rtp to one link, in `out` (in place if out starts at `in`).
@@ -317,8 +322,9 @@ public:
         }
         if (stream_type* ts = to.tx_streams_.find(h->ssrc)) {
             auto ti = ts->rtp_index.estimate(changes.seq.value_or(h->seq));
-            if (!ti) return ti.error() == errc::index_exhausted ? errc::index_exhausted
-                                                               : errc::index_reused;
+            if (!ti)
+                return ti.error() == errc::index_exhausted ? errc::index_exhausted
+                                                           : errc::index_reused;
             if (ts->rtp_replay.check(*ti) != errc::ok) return errc::index_reused;
         } else if (!to.auto_create_) {
             return errc::no_stream;
@@ -370,15 +376,16 @@ public:
         if (!from.rx_.has_key() || !to.tx_.has_key()) return errc::no_key;
         if (to.tx_.srtp_packets_remaining() == 0) return errc::key_usage_exhausted;
         return from.rx_streams_.apply(h->ssrc, from.auto_create_, [&](stream_type& rs) {
-            return to.tx_streams_.apply(h->ssrc, to.auto_create_, [&](stream_type& ts) -> result<bytes_span> {
-                auto ti = ts.rtp_index.estimate(h->seq);
-                if (!ti || ts.rtp_replay.check(*ti) != errc::ok)
-                    return ti.error() == errc::index_exhausted ? errc::index_exhausted
-                                                               : errc::index_reused;
-                auto plain = from.rx_.unprotect_rtp(rs, in, out);
-                if (!plain) return plain.error();
-                return to.tx_.protect_rtp(ts, *plain, out);
-            });
+            return to.tx_streams_.apply(
+                h->ssrc, to.auto_create_, [&](stream_type& ts) -> result<bytes_span> {
+                    auto ti = ts.rtp_index.estimate(h->seq);
+                    if (!ti || ts.rtp_replay.check(*ti) != errc::ok)
+                        return ti.error() == errc::index_exhausted ? errc::index_exhausted
+                                                                   : errc::index_reused;
+                    auto plain = from.rx_.unprotect_rtp(rs, in, out);
+                    if (!plain) return plain.error();
+                    return to.tx_.protect_rtp(ts, *plain, out);
+                });
         });
     }
 
@@ -410,10 +417,12 @@ public:
         if (!h) return h.error();
         if (!to.tx_.has_key()) return errc::no_key;
         if (to.tx_.srtcp_packets_remaining() == 0) return errc::key_usage_exhausted;
-        return to.tx_streams_.apply(h->ssrc, to.auto_create_, [&](stream_type& ts) -> result<bytes_span> {
-            if (ts.srtcp_next_index > 0x7FFFFFFFu) return errc::index_exhausted;
-            return to.tx_.protect_rtcp(ts, plain, out, encrypt);
-        });
+        return to.tx_streams_.apply(h->ssrc, to.auto_create_,
+                                    [&](stream_type& ts) -> result<bytes_span> {
+                                        if (ts.srtcp_next_index > 0x7FFFFFFFu)
+                                            return errc::index_exhausted;
+                                        return to.tx_.protect_rtcp(ts, plain, out, encrypt);
+                                    });
     }
 
     /// open_rtcp then forward_rtcp to one link, in `out` (in.size() octets; in place if it

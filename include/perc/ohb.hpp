@@ -112,7 +112,8 @@ struct rtp_mutable_fields {
     std::uint8_t payload_type = 0;
     std::uint16_t seq = 0;
     bool marker = false;
-    friend constexpr bool operator==(const rtp_mutable_fields&, const rtp_mutable_fields&) = default;
+    friend constexpr bool operator==(const rtp_mutable_fields&,
+                                     const rtp_mutable_fields&) = default;
 };
 
 /// The original values, given the values on the wire and the OHB that came with them.

@@ -28,10 +28,10 @@ inline constexpr std::uint16_t rtp_two_byte_profile_base = 0x1000; ///< RFC 8285
 
 /// Non-owning view of a parsed RTP header; all spans point into the packet.
 struct rtp_header_view {
-    bytes_view packet;        ///< whole packet as given
-    bool padding = false;     ///< P
-    bool extension = false;   ///< X
-    bool marker = false;      ///< M
+    bytes_view packet;      ///< whole packet as given
+    bool padding = false;   ///< P
+    bool extension = false; ///< X
+    bool marker = false;    ///< M
     std::uint8_t csrc_count = 0;
     std::uint8_t payload_type = 0;
     std::uint16_t seq = 0;

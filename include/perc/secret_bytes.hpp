@@ -28,7 +28,8 @@ inline bool ct_equal(bytes_view a, bytes_view b) noexcept
 {
     if (a.size() != b.size()) return false;
     std::uint8_t diff = 0;
-    for (std::size_t i = 0; i < a.size(); ++i) diff = static_cast<std::uint8_t>(diff | (a[i] ^ b[i]));
+    for (std::size_t i = 0; i < a.size(); ++i)
+        diff = static_cast<std::uint8_t>(diff | (a[i] ^ b[i]));
     // Keep the compiler from turning the loop into an early exit.
     asm volatile("" : "+r"(diff));
     return diff == 0;

@@ -96,7 +96,8 @@ public:
     void set_packet_limits(std::uint64_t srtp_max, std::uint64_t srtcp_max) noexcept
     {
         srtp_limit_ = srtp_max < max_srtp_packets_per_key ? srtp_max : max_srtp_packets_per_key;
-        srtcp_limit_ = srtcp_max < max_srtcp_packets_per_key ? srtcp_max : max_srtcp_packets_per_key;
+        srtcp_limit_ = srtcp_max < max_srtcp_packets_per_key ? srtcp_max
+                                                             : max_srtcp_packets_per_key;
     }
     std::uint64_t srtp_packets_protected() const noexcept { return srtp_packets_; }
     std::uint64_t srtcp_packets_protected() const noexcept { return srtcp_packets_; }
@@ -136,8 +137,9 @@ public:
         if (!has_key()) return errc::no_key;
         if (key_exhausted()) return errc::key_usage_exhausted;
         auto index = stream.rtp_index.estimate(h->seq);
-        if (!index) return index.error() == errc::index_exhausted ? errc::index_exhausted
-                                                                  : errc::index_reused;
+        if (!index)
+            return index.error() == errc::index_exhausted ? errc::index_exhausted
+                                                          : errc::index_reused;
         if (stream.rtp_replay.check(*index) != errc::ok) return errc::index_reused;
 
         const std::size_t hs = h->header_size;
@@ -159,8 +161,7 @@ public:
     /// buffer_too_small, buffer_overlap, no_key, too_old, replayed, index_exhausted,
     /// auth_failed, backend_failure. On any error `out`, `in` and `stream` are unchanged.
     template <std::size_t W>
-    result<bytes_span> unprotect_rtp(srtp_stream<W>& stream, bytes_view in,
-                                     bytes_span out) noexcept
+    result<bytes_span> unprotect_rtp(srtp_stream<W>& stream, bytes_view in, bytes_span out) noexcept
     {
         auto h = decode_rtp_header(in);
         if (!h) return h.error();
@@ -188,8 +189,8 @@ public:
     /// octets), IV from (ssrc, index) per RFC 7714 §8.1. No stream state is read or written
     /// and the per-key counter is advanced. Building block for layered transforms (RFC 8723).
     /// Errors: no_key, buffer_too_small, buffer_overlap, key_usage_exhausted, backend_failure.
-    errc seal_rtp(std::uint32_t ssrc, std::uint64_t index, const aad_view& aad, bytes_view plaintext,
-                  bytes_span out) noexcept
+    errc seal_rtp(std::uint32_t ssrc, std::uint64_t index, const aad_view& aad,
+                  bytes_view plaintext, bytes_span out) noexcept
     {
         if (out.size() != plaintext.size() + tag_size) return errc::buffer_too_small;
         if (!in_place_or_disjoint(plaintext, out)) return errc::buffer_overlap;
@@ -225,8 +226,8 @@ public:
     /// Not counted against the key: it recreates bytes already on the wire. Calling it with
     /// any other plaintext would reuse a GCM nonce — never do that.
     /// Errors: no_key, buffer_too_small, buffer_overlap, backend_failure.
-    errc reseal_rtp(std::uint32_t ssrc, std::uint64_t index, const aad_view& aad, bytes_view plaintext,
-                    bytes_span out) noexcept
+    errc reseal_rtp(std::uint32_t ssrc, std::uint64_t index, const aad_view& aad,
+                    bytes_view plaintext, bytes_span out) noexcept
     {
         if (out.size() != plaintext.size()) return errc::buffer_too_small;
         const aead_nonce n = srtp_aead_nonce(rtp_salt_.span(), ssrc, index_roc(index),
@@ -245,8 +246,9 @@ public:
     /// fields, and RFC 7714 §17's own vector carries a length (0x000d = 56 octets) that
     /// disagrees with its 52 octets. Use validate_rtcp_compound() to check the application's
     /// packets.
-    /// Errors: truncated, bad_rtp_version, buffer_too_small, buffer_overlap, no_key, key_usage_exhausted, index_exhausted (31-bit
-    /// SRTCP index would wrap, RFC 7714 §9.4), backend_failure.
+    /// Errors: truncated, bad_rtp_version, buffer_too_small, buffer_overlap, no_key,
+    /// key_usage_exhausted, index_exhausted (31-bit SRTCP index would wrap, RFC 7714 §9.4),
+    /// backend_failure.
     template <std::size_t W>
     result<bytes_span> protect_rtcp(srtp_stream<W>& stream, bytes_view in, bytes_span out,
                                     bool encrypt = true) noexcept
@@ -269,10 +271,9 @@ public:
         const std::size_t clear = encrypt ? rtcp_header_size : in.size();
         if (out.data() != in.data())
             for (std::size_t i = 0; i < clear; ++i) out[i] = in[i];
-        const errc e = rtcp_aead_.seal(
-            n, aad_view{in.first(clear), esrtcp}, in.subspan(clear),
-            out.subspan(clear, in.size() - clear),
-            out.subspan(in.size()).template first<tag_size>());
+        const errc e = rtcp_aead_.seal(n, aad_view{in.first(clear), esrtcp}, in.subspan(clear),
+                                       out.subspan(clear, in.size() - clear),
+                                       out.subspan(in.size()).template first<tag_size>());
         if (e != errc::ok) return e;
         for (std::size_t i = 0; i < 4; ++i) out[total - 4 + i] = esrtcp[i];
         ++srtcp_packets_;
@@ -304,10 +305,9 @@ public:
 
         const aead_nonce n = srtcp_aead_nonce(rtcp_salt_.span(), h->ssrc, index);
         const std::size_t clear = encrypted ? rtcp_header_size : plain;
-        const errc e = rtcp_aead_.open(n, aad_view{in.first(clear), esrtcp},
-                                       in.subspan(clear, plain - clear),
-                                       in.subspan(plain).template first<tag_size>(),
-                                       out.subspan(clear, plain - clear));
+        const errc e = rtcp_aead_.open(
+            n, aad_view{in.first(clear), esrtcp}, in.subspan(clear, plain - clear),
+            in.subspan(plain).template first<tag_size>(), out.subspan(clear, plain - clear));
         if (e != errc::ok) return e;
         if (out.data() != in.data())
             for (std::size_t i = 0; i < clear; ++i) out[i] = in[i];

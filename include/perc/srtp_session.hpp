@@ -66,7 +66,8 @@ public:
     {
         auto h = decode_rtp_header(in);
         if (!h) return h.error();
-        return with_stream(h->ssrc, [&](stream_type& s) { return transform_.protect_rtp(s, in, out); });
+        return with_stream(h->ssrc,
+                           [&](stream_type& s) { return transform_.protect_rtp(s, in, out); });
     }
     result<bytes_span> unprotect_rtp(bytes_view in, bytes_span out) noexcept
     {
@@ -79,9 +80,8 @@ public:
     {
         auto h = decode_rtcp_header(in);
         if (!h) return h.error();
-        return with_stream(h->ssrc, [&](stream_type& s) {
-            return transform_.protect_rtcp(s, in, out, encrypt);
-        });
+        return with_stream(
+            h->ssrc, [&](stream_type& s) { return transform_.protect_rtcp(s, in, out, encrypt); });
     }
     result<bytes_span> unprotect_rtcp(bytes_view in, bytes_span out) noexcept
     {

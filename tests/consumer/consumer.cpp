@@ -34,7 +34,8 @@ int main()
     }
     // Inner tag 16 + empty OHB 1 + outer tag 16 (RFC 8723 §5.1, RFC 7714 §13.1).
     if (sent->size() != packet.size() + 33) {
-        std::printf("consumer: protected size %zu, expected %zu\n", sent->size(), packet.size() + 33);
+        std::printf("consumer: protected size %zu, expected %zu\n", sent->size(),
+                    packet.size() + 33);
         return 1;
     }
 

@@ -14,8 +14,8 @@
 
 #include <algorithm>
 #include <cstddef>
-#include <cstring>
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <span>
 #include <type_traits>
@@ -29,9 +29,9 @@ namespace perc::botan {
 /// allocation per packet) and, on a bad tag, throws after leaving unverified plaintext in the
 /// buffer. Here open() computes GHASH over the ciphertext first, compares tags in constant
 /// time, and only then runs the counter mode — the input is never touched on failure and a
-/// forged packet costs one GHASH and the first batch of AES blocks, not an exception. The price is that this uses Botan 2's
-/// public GHASH class, which Botan 3 makes internal (a Botan 3 adapter would decrypt into
-/// scratch and wipe it on failure).
+/// forged packet costs one GHASH and the first batch of AES blocks, not an exception. The price is
+/// that this uses Botan 2's public GHASH class, which Botan 3 makes internal (a Botan 3 adapter
+/// would decrypt into scratch and wipe it on failure).
 ///
 /// Allocation: set_key only. Thread safety: distinct objects safe; one object is not.
 template <class Suite>
@@ -137,7 +137,8 @@ private:
     errc check(bytes_view in, bytes_span out) const noexcept
     {
         if (!aes_) return errc::no_key;
-        if (out.size() != in.size() || in.size() > max_plaintext_size) return errc::invalid_argument;
+        if (out.size() != in.size() || in.size() > max_plaintext_size)
+            return errc::invalid_argument;
         if (!in_place_or_disjoint(in, out)) return errc::buffer_overlap;
         return errc::ok;
     }
@@ -186,8 +187,7 @@ private:
                 a ^= k;
                 std::memcpy(out.data() + done + i, &a, 8);
             }
-            for (; i < take; ++i)
-                out[done + i] = static_cast<std::uint8_t>(in[done + i] ^ ks[i]);
+            for (; i < take; ++i) out[done + i] = static_cast<std::uint8_t>(in[done + i] ^ ks[i]);
             done += take;
             if (done == in.size()) return;
             const std::size_t blocks = (in.size() - done + 15) / 16;
@@ -221,7 +221,8 @@ private:
             if (f_rest != 0) {
                 std::uint8_t joint[16] = {};
                 std::memcpy(joint, aad.first.data() + f_full, f_rest);
-                const std::size_t take = (16 - f_rest) < second.size() ? 16 - f_rest : second.size();
+                const std::size_t take = (16 - f_rest) < second.size() ? 16 - f_rest
+                                                                       : second.size();
                 if (take != 0) std::memcpy(joint + f_rest, second.data(), take);
                 ghash_->ghash_update(acc_, joint, 16);
                 second = second.subspan(take);

@@ -27,9 +27,9 @@ struct aes_cm_kdf {
         try {
             std::conditional_t<KeySize == 16, Botan::AES_128, Botan::AES_256> aes;
             aes.set_key(master_key.data(), master_key.size());
-            return aes_cm_prf([&](std::uint8_t* blocks,
-                                  std::size_t n) { aes.encrypt_n(blocks, blocks, n); },
-                              master_salt, label, out);
+            return aes_cm_prf(
+                [&](std::uint8_t* blocks, std::size_t n) { aes.encrypt_n(blocks, blocks, n); },
+                master_salt, label, out);
         } catch (...) {
             return errc::backend_failure;
         }

@@ -68,8 +68,8 @@ public:
         const std::size_t n = wrapped_size(in.size());
         if (out.size() < n) return errc::buffer_too_small;
         try {
-            const std::vector<std::uint8_t> c =
-                Botan::nist_key_wrap_padded(in.data(), in.size(), *aes_);
+            const std::vector<std::uint8_t> c = Botan::nist_key_wrap_padded(in.data(), in.size(),
+                                                                            *aes_);
             if (c.size() != n) return errc::backend_failure;
             for (std::size_t i = 0; i < n; ++i) out[i] = c[i];
             return out.first(n);

@@ -3,9 +3,9 @@
 
 #include <perc/botan/aes_key_wrap.hpp>
 #include <perc/botan/srtp.hpp>
+#include <perc/double_endpoint.hpp>
 #include <perc/ekt.hpp>
 #include <perc/ekt_endpoint.hpp>
-#include <perc/double_endpoint.hpp>
 #include <perc/media_distributor.hpp>
 
 namespace perc::botan {

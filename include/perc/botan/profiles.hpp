@@ -16,9 +16,9 @@ namespace perc::botan {
 /// One direction of protection for any profile we implement. Chosen once per association
 /// (e.g. from the DTLS-SRTP use_srtp result); per packet std::visit is a jump on the index,
 /// with no virtual call, and each alternative runs its own straight-line code.
-using any_endpoint = std::variant<std::monostate, srtp_session<srtp_aes_128_gcm>,
-                                  srtp_session<srtp_aes_256_gcm>, double_aes_128_gcm,
-                                  double_aes_256_gcm>;
+using any_endpoint =
+    std::variant<std::monostate, srtp_session<srtp_aes_128_gcm>, srtp_session<srtp_aes_256_gcm>,
+                 double_aes_128_gcm, double_aes_256_gcm>;
 
 /// The most any alternative adds to an RTP packet.
 inline constexpr std::size_t any_endpoint_max_overhead = double_aes_256_gcm::max_overhead;
@@ -79,26 +79,25 @@ inline errc make_endpoint(std::uint16_t profile_id, bytes_view master_key, bytes
 /// stream_table_full.
 inline errc add_stream(any_endpoint& e, std::uint32_t ssrc, std::uint32_t roc) noexcept
 {
-    auto op =
-        [&](auto& x) -> errc {
-            using T = std::decay_t<decltype(x)>;
-            if constexpr (std::is_same_v<T, std::monostate>) return errc::no_key;
-            else if constexpr (std::is_same_v<T, double_aes_128_gcm> ||
-                               std::is_same_v<T, double_aes_256_gcm>)
-                return x.add_stream(ssrc, roc, roc);
-            else return x.add_stream(ssrc, roc);
-        };
+    auto op = [&](auto& x) -> errc {
+        using T = std::decay_t<decltype(x)>;
+        if constexpr (std::is_same_v<T, std::monostate>) return errc::no_key;
+        else if constexpr (std::is_same_v<T, double_aes_128_gcm> ||
+                           std::is_same_v<T, double_aes_256_gcm>)
+            return x.add_stream(ssrc, roc, roc);
+        else return x.add_stream(ssrc, roc);
+    };
     return detail::visit_endpoint(e, op);
 }
 
 /// protect_rtp of whichever alternative `e` holds (errc::no_key when empty).
 inline result<bytes_span> protect_rtp(any_endpoint& e, bytes_view in, bytes_span out) noexcept
 {
-    auto op =
-        [&](auto& x) -> result<bytes_span> {
-            if constexpr (std::is_same_v<std::decay_t<decltype(x)>, std::monostate>) return errc::no_key;
-            else return x.protect_rtp(in, out);
-        };
+    auto op = [&](auto& x) -> result<bytes_span> {
+        if constexpr (std::is_same_v<std::decay_t<decltype(x)>, std::monostate>)
+            return errc::no_key;
+        else return x.protect_rtp(in, out);
+    };
     return detail::visit_endpoint(e, op);
 }
 
@@ -106,40 +105,39 @@ inline result<bytes_span> protect_rtp(any_endpoint& e, bytes_view in, bytes_span
 /// the double profiles: original PT, SEQ and M restored from the OHB).
 inline result<bytes_span> unprotect_rtp(any_endpoint& e, bytes_view in, bytes_span out) noexcept
 {
-    auto op =
-        [&](auto& x) -> result<bytes_span> {
-            using T = std::decay_t<decltype(x)>;
-            if constexpr (std::is_same_v<T, std::monostate>) {
-                return errc::no_key;
-            } else if constexpr (std::is_same_v<T, double_aes_128_gcm> ||
-                                 std::is_same_v<T, double_aes_256_gcm>) {
-                auto r = x.unprotect_rtp(in, out);
-                if (!r) return r.error();
-                return r->packet;
-            } else {
-                return x.unprotect_rtp(in, out);
-            }
-        };
+    auto op = [&](auto& x) -> result<bytes_span> {
+        using T = std::decay_t<decltype(x)>;
+        if constexpr (std::is_same_v<T, std::monostate>) {
+            return errc::no_key;
+        } else if constexpr (std::is_same_v<T, double_aes_128_gcm> ||
+                             std::is_same_v<T, double_aes_256_gcm>) {
+            auto r = x.unprotect_rtp(in, out);
+            if (!r) return r.error();
+            return r->packet;
+        } else {
+            return x.unprotect_rtp(in, out);
+        }
+    };
     return detail::visit_endpoint(e, op);
 }
 
 inline result<bytes_span> protect_rtcp(any_endpoint& e, bytes_view in, bytes_span out) noexcept
 {
-    auto op =
-        [&](auto& x) -> result<bytes_span> {
-            if constexpr (std::is_same_v<std::decay_t<decltype(x)>, std::monostate>) return errc::no_key;
-            else return x.protect_rtcp(in, out);
-        };
+    auto op = [&](auto& x) -> result<bytes_span> {
+        if constexpr (std::is_same_v<std::decay_t<decltype(x)>, std::monostate>)
+            return errc::no_key;
+        else return x.protect_rtcp(in, out);
+    };
     return detail::visit_endpoint(e, op);
 }
 
 inline result<bytes_span> unprotect_rtcp(any_endpoint& e, bytes_view in, bytes_span out) noexcept
 {
-    auto op =
-        [&](auto& x) -> result<bytes_span> {
-            if constexpr (std::is_same_v<std::decay_t<decltype(x)>, std::monostate>) return errc::no_key;
-            else return x.unprotect_rtcp(in, out);
-        };
+    auto op = [&](auto& x) -> result<bytes_span> {
+        if constexpr (std::is_same_v<std::decay_t<decltype(x)>, std::monostate>)
+            return errc::no_key;
+        else return x.unprotect_rtcp(in, out);
+    };
     return detail::visit_endpoint(e, op);
 }
 

@@ -35,7 +35,8 @@ struct gcm_functions {
     aes_cfb_t cfb_one = nullptr;     // AES-128 only: out = in ⊕ AES_K(iv), one block
 };
 
-template <std::size_t KeySize> gcm_functions load_gcm_functions(IMB_ARCH arch) noexcept
+template <std::size_t KeySize>
+gcm_functions load_gcm_functions(IMB_ARCH arch) noexcept
 {
     gcm_functions f;
     const manager_ptr m = make_manager(arch);
@@ -56,7 +57,8 @@ template <std::size_t KeySize> gcm_functions load_gcm_functions(IMB_ARCH arch) n
     return f;
 }
 
-template <std::size_t KeySize, IMB_ARCH Arch> const gcm_functions* gcm_table() noexcept
+template <std::size_t KeySize, IMB_ARCH Arch>
+const gcm_functions* gcm_table() noexcept
 {
     // Magic static: initialized once, thread-safe; the only allocation is the temporary
     // manager inside load_gcm_functions().
@@ -64,21 +66,16 @@ template <std::size_t KeySize, IMB_ARCH Arch> const gcm_functions* gcm_table() n
     return f.pre != nullptr ? &f : nullptr;
 }
 
-template <std::size_t KeySize> const gcm_functions* gcm_table(IMB_ARCH arch) noexcept
+template <std::size_t KeySize>
+const gcm_functions* gcm_table(IMB_ARCH arch) noexcept
 {
     switch (arch) {
-    case IMB_ARCH_NONE:
-        return gcm_table<KeySize, IMB_ARCH_NONE>();
-    case IMB_ARCH_SSE:
-        return gcm_table<KeySize, IMB_ARCH_SSE>();
-    case IMB_ARCH_AVX:
-        return gcm_table<KeySize, IMB_ARCH_AVX>();
-    case IMB_ARCH_AVX2:
-        return gcm_table<KeySize, IMB_ARCH_AVX2>();
-    case IMB_ARCH_AVX512:
-        return gcm_table<KeySize, IMB_ARCH_AVX512>();
-    default:
-        return nullptr;
+    case IMB_ARCH_NONE: return gcm_table<KeySize, IMB_ARCH_NONE>();
+    case IMB_ARCH_SSE: return gcm_table<KeySize, IMB_ARCH_SSE>();
+    case IMB_ARCH_AVX: return gcm_table<KeySize, IMB_ARCH_AVX>();
+    case IMB_ARCH_AVX2: return gcm_table<KeySize, IMB_ARCH_AVX2>();
+    case IMB_ARCH_AVX512: return gcm_table<KeySize, IMB_ARCH_AVX512>();
+    default: return nullptr;
     }
 }
 
@@ -148,7 +145,8 @@ struct gcm_scratch {
 /// Allocation: set_key only (one 1 KiB key block, kept across re-keys; the first set_key
 /// in the process also builds the function table, see detail::gcm_table). Thread safety:
 /// distinct objects safe; one object is not.
-template <class Suite> class aead_gcm {
+template <class Suite>
+class aead_gcm {
 public:
     using suite = Suite;
     static constexpr std::size_t key_size = Suite::key_size;
@@ -353,8 +351,7 @@ private:
         } else {
             fn_->enc(&key_->data, &g.ctx, nullptr, nullptr, 0, nonce.data(), nullptr, 0, mask, 16);
         }
-        for (std::size_t i = 0; i < 16; ++i)
-            t[i] = static_cast<std::uint8_t>(s[i] ^ mask[i]);
+        for (std::size_t i = 0; i < 16; ++i) t[i] = static_cast<std::uint8_t>(s[i] ^ mask[i]);
     }
 
     std::unique_ptr<detail::gcm_key_block> key_;

@@ -72,7 +72,8 @@ inline bool ecb_encrypt(IMB_MGR* m, const void* enc_keys, const void* dec_keys,
 /// Allocation: the first derivation on a thread makes that thread's manager (about 200 KB,
 /// freed at thread exit); key setup only, never on the per-packet path.
 /// Thread safety: safe (each thread uses its own manager).
-template <std::size_t KeySize> struct aes_cm_kdf {
+template <std::size_t KeySize>
+struct aes_cm_kdf {
     static_assert(KeySize == 16 || KeySize == 32, "AES_CM PRF (16) or AES_256_CM_PRF (32)");
     static constexpr std::size_t master_key_size = KeySize;
 
@@ -88,10 +89,8 @@ template <std::size_t KeySize> struct aes_cm_kdf {
         alignas(16) std::uint8_t dec_keys[16 * 15];
         scoped_wipe wipe_enc{enc_keys};
         scoped_wipe wipe_dec{dec_keys};
-        if constexpr (KeySize == 16)
-            m->keyexp_128(master_key.data(), enc_keys, dec_keys);
-        else
-            m->keyexp_256(master_key.data(), enc_keys, dec_keys);
+        if constexpr (KeySize == 16) m->keyexp_128(master_key.data(), enc_keys, dec_keys);
+        else m->keyexp_256(master_key.data(), enc_keys, dec_keys);
         bool ok = true;
         const errc e = aes_cm_prf(
             [&](std::uint8_t* blocks, std::size_t n) {

@@ -23,18 +23,12 @@ using manager_ptr = std::unique_ptr<IMB_MGR, manager_deleter>;
 constexpr std::uint64_t required_features(IMB_ARCH arch) noexcept
 {
     switch (arch) {
-    case IMB_ARCH_NONE:
-        return 0;
-    case IMB_ARCH_SSE:
-        return IMB_CPUFLAGS_SSE;
-    case IMB_ARCH_AVX:
-        return IMB_CPUFLAGS_AVX;
-    case IMB_ARCH_AVX2:
-        return IMB_CPUFLAGS_AVX2;
-    case IMB_ARCH_AVX512:
-        return IMB_CPUFLAGS_AVX512;
-    default:
-        return ~std::uint64_t{0};
+    case IMB_ARCH_NONE: return 0;
+    case IMB_ARCH_SSE: return IMB_CPUFLAGS_SSE;
+    case IMB_ARCH_AVX: return IMB_CPUFLAGS_AVX;
+    case IMB_ARCH_AVX2: return IMB_CPUFLAGS_AVX2;
+    case IMB_ARCH_AVX512: return IMB_CPUFLAGS_AVX512;
+    default: return ~std::uint64_t{0};
     }
 }
 
@@ -55,21 +49,11 @@ inline manager_ptr make_manager(IMB_ARCH arch = IMB_ARCH_NONE) noexcept
     manager_ptr m{alloc_mb_mgr(0)};
     if (!m) return m;
     switch (arch) {
-    case IMB_ARCH_SSE:
-        init_mb_mgr_sse(m.get());
-        break;
-    case IMB_ARCH_AVX:
-        init_mb_mgr_avx(m.get());
-        break;
-    case IMB_ARCH_AVX2:
-        init_mb_mgr_avx2(m.get());
-        break;
-    case IMB_ARCH_AVX512:
-        init_mb_mgr_avx512(m.get());
-        break;
-    default:
-        init_mb_mgr_auto(m.get(), nullptr);
-        break;
+    case IMB_ARCH_SSE: init_mb_mgr_sse(m.get()); break;
+    case IMB_ARCH_AVX: init_mb_mgr_avx(m.get()); break;
+    case IMB_ARCH_AVX2: init_mb_mgr_avx2(m.get()); break;
+    case IMB_ARCH_AVX512: init_mb_mgr_avx512(m.get()); break;
+    default: init_mb_mgr_auto(m.get(), nullptr); break;
     }
     if (imb_get_errno(m.get()) != 0) return nullptr;
     // Builds with the self-test report its result in the feature mask.
