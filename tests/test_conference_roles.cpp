@@ -2259,3 +2259,59 @@ TEST_CASE_TEMPLATE("RFC 8870 §4.1: the same EKTKey delivered again (a retransmi
     INFO("first refused packet at " << first_failure);
     CHECK(failed == 0);
 }
+
+TEST_CASE_TEMPLATE("RFC 8871 §4.5.2, RFC 5764 §5.2: a DTLS re-handshake gives new hop-by-hop keys "
+                   "(endpoint_session::set_hop_keys + a second MediaKeys); end-to-end keys, EKT "
+                   "state and Epochs stay",
+                   S, ROLE_SUITES)
+{
+    conference<S> c(2718, 2);
+    for (std::uint64_t t = 0; t < 200; t += 20) {
+        auto p = c.send(0, 0, t);
+        bytes scratch;
+        const perc::md_opened o = c.open(0, p.wire, scratch);
+        bytes out;
+        REQUIRE(c.receive(1, c.forward(o, 1), out, t));
+    }
+    const std::uint32_t ssrc = c.members[0].ssrc[0];
+    const std::uint16_t epoch = c.members[0].session->sender(ssrc)->epoch();
+
+    // New exporter output for both associations; the KD sends a second MediaKeys for each.
+    for (std::size_t i = 0; i < 2; ++i) {
+        auto& e = c.members[i];
+        std::array<std::uint8_t, perc::max_keying_material_size> km{};
+        auto material = perc::generate_keying_material(S::profile, c.rng, km);
+        REQUIRE(material);
+        // Refusals first: nothing changes.
+        CHECK(name(e.session->set_hop_keys(S::profile == 0x0009 ? 0x000A : 0x0009, *material)) ==
+              "unsupported");
+        CHECK(name(e.session->set_hop_keys(S::profile, material->first(material->size() - 1))) ==
+              "truncated");
+        bytes mk(perc::key_distributor<>::max_media_keys_size);
+        auto n = c.kd.association_established(e.id, S::profile, *material, mk);
+        REQUIRE(n);
+        mk.resize(*n);
+        auto ev = c.md.on_tunnel_message(mk);
+        REQUIRE(ev);
+        CHECK(ev->kind == perc::md_event_kind::keys_installed);
+        REQUIRE(name(e.session->set_hop_keys(S::profile, *material)) == "ok");
+        e.material.assign(material->begin(), material->end());
+    }
+    CHECK(c.members[0].session->sender(ssrc)->epoch() == epoch);
+    // Media flows on under the new hop keys: the receiver needs no new FullEKTField.
+    for (std::uint64_t t = 200; t < 600; t += 20) {
+        auto p = c.send(0, 0, t);
+        bytes scratch;
+        const perc::md_opened o = c.open(0, p.wire, scratch);
+        bytes out;
+        auto r = c.receive(1, c.forward(o, 1), out, t);
+        REQUIRE(r);
+        check_original(p.plain, *r);
+    }
+    // set_hop_keys before init: no_key.
+    typename S::session_type fresh;
+    std::array<std::uint8_t, perc::max_keying_material_size> km{};
+    auto material = perc::generate_keying_material(S::profile, c.rng, km);
+    REQUIRE(material);
+    CHECK(name(fresh.set_hop_keys(S::profile, *material)) == "no_key");
+}

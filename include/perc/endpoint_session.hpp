@@ -65,7 +65,8 @@ public:
     /// Keys the session after the DTLS handshake: `profile_id` as negotiated in use_srtp and
     /// the exporter output (RFC 5764 §4.2). `own_ssrcs` are the SSRCs this endpoint sends.
     /// Media can be protected once the EKTKey arrived (on_ekt_key), since the end-to-end key
-    /// is announced under it.
+    /// is announced under it. Calling init again starts over (fresh EKT senders, whose Epochs
+    /// restart); for new hop-by-hop keys from a DTLS re-handshake use set_hop_keys.
     /// Errors: unsupported (profile not Double's), invalid_argument (no SSRC, more than
     /// MaxSenders, or a repeated one), truncated (material of the wrong size), and the
     /// transforms' errors. On error the session is unchanged.
