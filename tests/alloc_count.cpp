@@ -14,14 +14,21 @@
 // Then the researcher suites (non-standard, docs/adding-a-suite.md): ChaCha20-Poly1305 and
 // AES-128-OCB as single layers, as both layers, mixed with AES-GCM, and at a Media Distributor
 // (OCB's forged-packet path re-encrypts in place, also without allocating).
+// Then the conference roles (issue #5): endpoint_session protect/unprotect with EKT, and an
+// md_session opening once and forwarding (with rewrites) or skipping per receiver, RTCP via
+// open_rtcp/forward_rtcp, after the keys were learned in setup.
 // Both counters must end at 0 for every part.
 // A plain program (no doctest): prints the counts and "N passed, M failed"; exit 1 on failure.
 #include <perc/srtp_aead_transform.hpp>
 
 #include <perc/botan/double.hpp>
+#include <perc/botan/random.hpp>
 #include <perc/botan/research_suites.hpp>
 #include <perc/botan/srtp.hpp>
 #include <perc/double_endpoint.hpp>
+#include <perc/endpoint_session.hpp>
+#include <perc/key_distributor.hpp>
+#include <perc/md_session.hpp>
 #include <perc/media_distributor.hpp>
 #include <perc/srtp_session.hpp>
 
@@ -962,6 +969,126 @@ struct ekt_rig {
     }
 };
 
+// The conference roles: two endpoint sessions keyed as after DTLS-SRTP and the EKTKey, and an
+// md_session with both links keyed by MediaKeys. Setup sends the first packets, so the
+// receiver has unwrapped the sender's key (the one allocation EKT makes per new key).
+template <class Outer, class D, class Sender, class Receiver, perc::ekt_cipher Cipher,
+          std::uint16_t Profile>
+struct conference_rig {
+    using session = perc::endpoint_session<D, Sender, Receiver, 2>;
+    perc::botan::seeded_random rng{77};
+    perc::key_distributor<1, 4> kd;
+    perc::md_session<Outer, 4> md;
+    session a, b;
+    std::size_t link_a = 0, link_b = 0;
+    std::uint16_t seq = 100;
+    std::uint64_t now = 0;
+    static constexpr std::uint32_t ssrc_a = 0xA0000001u, ssrc_b = 0xB0000001u;
+
+    void join(session& e, std::size_t& link, std::size_t tunnel, std::uint32_t ssrc)
+    {
+        auto l = md.add_endpoint(rng);
+        ALLOC_CHECK(l.has_value(), 0);
+        link = l.value_or(0);
+        std::array<std::uint8_t, 64> msg{};
+        const std::uint8_t hello[] = {22, 0xFE, 0xFD};
+        auto n = md.wrap_dtls(link, hello, msg);
+        ALLOC_CHECK(n.has_value(), 0);
+        std::array<std::uint8_t, 16> reply{};
+        ALLOC_CHECK(
+            kd.on_tunnel_message(tunnel, bytes_view{msg.data(), n.value_or(0)}, reply).has_value(),
+            0);
+        std::array<std::uint8_t, perc::max_keying_material_size> km{};
+        auto material = perc::generate_keying_material(Profile, rng, km);
+        ALLOC_CHECK(material.has_value(), 0);
+        std::array<std::uint8_t, perc::key_distributor<>::max_media_keys_size> mk{};
+        auto m = kd.association_established(md.association(link), Profile, *material, mk);
+        ALLOC_CHECK(m.has_value() &&
+                        md.on_tunnel_message(bytes_view{mk.data(), m.value_or(0)}).has_value(),
+                    0);
+        const std::uint32_t own[] = {ssrc};
+        ALLOC_CHECK(e.init(Profile, *material, own) == errc::ok, 0);
+        std::array<std::uint8_t, perc::key_distributor<>::max_ekt_key_message_size> body{};
+        auto k = kd.encode_ekt_key(body);
+        ALLOC_CHECK(k.has_value() && e.on_ekt_key(bytes_view{body.data(), k.value_or(0)}, Cipher,
+                                                  rng, 0) == errc::ok,
+                    0);
+    }
+
+    // a -> MD -> b; every 5th packet skipped for b (its SEQ renumbered afterwards).
+    void one(unsigned i, bool expect_delivery)
+    {
+        buffer plain{}, prot{}, scratch{}, fwd{}, out{};
+        const std::size_t n = make_rtp(plain, ssrc_a, seq++, i % 2, (i & 2) != 0, 30 + i % 90);
+        auto p = a.protect_rtp(bytes_view{plain.data(), n}, prot, now);
+        ALLOC_CHECK(p.has_value(), i);
+        if (!p) return;
+        auto o = md.open_rtp(link_a, *p, scratch);
+        ALLOC_CHECK(o.has_value(), i);
+        if (!o) return;
+        ++packets;
+        if (!expect_delivery) {
+            ALLOC_CHECK(md.skip_rtp(*o, link_b) == errc::ok, i);
+            return;
+        }
+        perc::relay_changes ch;
+        ch.payload_type = 100;
+        ch.marker = (i & 1) != 0;
+        auto f = md.forward_rtp(*o, link_b, fwd, ch);
+        ALLOC_CHECK(f.has_value(), i);
+        if (!f) return;
+        auto r = b.unprotect_rtp(f->packet, out, now);
+        ALLOC_CHECK(r.has_value() &&
+                        same(r->media.payload(),
+                             bytes_view{plain.data() + (n - (30 + i % 90)), 30 + i % 90}),
+                    i);
+        // The same packet again: refused, nothing allocated.
+        ALLOC_CHECK(b.unprotect_rtp(f->packet, out, now).error() == errc::replayed, i);
+        packets += 2;
+    }
+
+    void setup()
+    {
+        const std::uint16_t p[] = {Profile};
+        ALLOC_CHECK(kd.init(p, Cipher, 3600, rng) == errc::ok, 0);
+        ALLOC_CHECK(md.init(p) == errc::ok, 0);
+        auto t = kd.open_tunnel();
+        ALLOC_CHECK(t.has_value(), 0);
+        std::array<std::uint8_t, 16> hello{}, reply{};
+        auto h = md.tunnel_hello(hello);
+        ALLOC_CHECK(
+            h.has_value() &&
+                kd.on_tunnel_message(t.value_or(0), bytes_view{hello.data(), h.value_or(0)}, reply)
+                    .has_value(),
+            0);
+        join(a, link_a, t.value_or(0), ssrc_a);
+        join(b, link_b, t.value_or(0), ssrc_b);
+        for (unsigned i = 0; i < 3; ++i) one(i, true);
+    }
+
+    void round(unsigned i)
+    {
+        now += 10;
+        one(i, i % 5 != 4);
+        // RTCP from b to a through the MD: open once, forward.
+        buffer sr{}, prot{}, plain{}, fwd{}, out{};
+        sr[0] = 0x80;
+        sr[1] = 200;
+        sr[3] = 6;
+        put32(sr.data() + 4, ssrc_b);
+        put32(sr.data() + 8, i);
+        auto p = b.protect_rtcp(bytes_view{sr.data(), 28}, prot);
+        auto o = p ? md.open_rtcp(link_b, *p, plain) : perc::result<perc::bytes_span>{errc::no_key};
+        auto f = o ? md.forward_rtcp(*o, link_a, fwd)
+                   : perc::result<perc::bytes_span>{errc::no_key};
+        auto u = f ? a.unprotect_rtcp(*f, out) : perc::result<perc::bytes_span>{errc::no_key};
+        ALLOC_CHECK(u.has_value() && same(*u, bytes_view{sr.data(), 28}), i);
+        packets += 3;
+    }
+
+    void final_checks() { ALLOC_CHECK(md.stats(link_b).rtp_dropped == 200, 0); }
+};
+
 // Builds a rig, keys it (allocation allowed), resets the counters, runs `rounds` rounds and
 // checks that nothing was allocated; prints one summary line.
 template <class Rig>
@@ -1035,6 +1162,15 @@ int main()
         "media_distributor AEAD_CHACHA20_POLY1305 (non-standard)", rounds);
     measure<md_rig<perc::botan::srtp_aes_128_ocb>>(
         "media_distributor AEAD_AES_128_OCB_TAGLEN128 (non-standard)", rounds);
+    // Conference roles (issue #5): 4 to 6 packet calls per round.
+    measure<conference_rig<perc::botan::srtp_aes_128_gcm, perc::botan::double_aes_128_gcm,
+                           perc::botan::ekt_sender_aes_128, perc::botan::ekt_receiver_aes_128,
+                           perc::ekt_cipher::aeskw_128, 0x0009>>(
+        "endpoint_session + md_session DOUBLE_AEAD_AES_128_GCM", rounds);
+    measure<conference_rig<perc::botan::srtp_aes_256_gcm, perc::botan::double_aes_256_gcm,
+                           perc::botan::ekt_sender_aes_256, perc::botan::ekt_receiver_aes_256,
+                           perc::ekt_cipher::aeskw_256, 0x000A>>(
+        "endpoint_session + md_session DOUBLE_AEAD_AES_256_GCM", rounds);
     std::printf("alloc: %zu packets, %zu allocations\n", packets, total_allocations);
     for (std::size_t k = 0; k < failed && k < failures.size(); ++k)
         std::printf("FAILED line %d: %s (detail %u)\n", failures[k].line, failures[k].what,
