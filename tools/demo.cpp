@@ -100,7 +100,6 @@ using suite_256 = suite<perc::botan::srtp_aes_256_gcm, perc::botan::double_aes_2
 
 enum media : std::size_t { audio = 0, video = 1 };
 constexpr std::uint8_t media_pt[2] = {111, 96};
-const char* const media_name[2] = {"audio", "video"};
 
 /// What the simulation knows about a packet in flight; the roles never see it.
 struct truth {

@@ -140,9 +140,12 @@ public:
         const bytes_view salt = params->srtp_master_salt.first(
             std::min(params->srtp_master_salt.size(), ekt_max_salt_size));
         if (has_ekt_key_ && params->spi == current_spi_) {
-            const bool same = ct_equal(params->ekt_key,
-                                       bytes_view{current_key_.data(), current_key_size_}) &
-                              ct_equal(salt, bytes_view{current_salt_.data(), current_salt_size_});
+            // Both compared in full (constant time), then combined.
+            const bool same_key = ct_equal(params->ekt_key,
+                                           bytes_view{current_key_.data(), current_key_size_});
+            const bool same_salt = ct_equal(salt,
+                                            bytes_view{current_salt_.data(), current_salt_size_});
+            const bool same = same_key && same_salt;
             return same ? errc::ok : errc::invalid_argument;
         }
         secret_bytes<inner_key_size> key;
