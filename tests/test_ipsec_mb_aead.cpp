@@ -370,3 +370,45 @@ TEST_CASE_TEMPLATE("IPsec-MB set_key: re-keying replaces the key; an arch the ba
     bytes out(pt.size());
     CHECK(a.seal(fixed<12>(iv), split(aad, 5), pt, out, tag_of(t)) == errc::no_key);
 }
+
+TEST_CASE_TEMPLATE("IPsec-MB open: both routes (decrypt into wiped scratch up to open_scratch_max, "
+                   "verify-first above it, and above joined_aad_max AAD) agree with the oracle and "
+                   "leave `out` untouched on a bad tag (RFC 7714 §5.3)",
+                   A, perc::ipsec_mb::aead_aes_128_gcm, perc::ipsec_mb::aead_aes_256_gcm)
+{
+    constexpr std::size_t m = A::open_scratch_max;
+    constexpr std::size_t j = A::joined_aad_max;
+    rng r(0x5C7A7C4u + A::key_size);
+    for (IMB_ARCH arch : arches()) {
+        bytes key(A::key_size);
+        r.fill(key);
+        A a = keyed<A>(key, arch);
+        auto o = oracle_keyed<A>(key);
+        for (std::size_t aad_size : {std::size_t{12}, j, j + 1}) {
+            for (std::size_t ps : {std::size_t{0}, m - 1, m, m + 1}) {
+                bytes iv(12), aad(aad_size), pt(ps);
+                r.fill(iv);
+                r.fill(aad);
+                r.fill(pt);
+                const std::size_t at = r.below(static_cast<std::uint32_t>(aad_size + 1));
+                compare_with_oracle(a, o, iv, aad, at, pt);
+                bytes ct(ps);
+                tag_t tag{};
+                REQUIRE(a.seal(fixed<12>(iv), split(aad, at), pt, ct, tag_of(tag)) == errc::ok);
+                tag[ps % 16] ^= 0x40;
+                const bytes sentinel(ps, 0xEE);
+                bytes out = sentinel;
+                CHECK(a.open(fixed<12>(iv), split(aad, at), ct, ctag(tag), out) ==
+                      errc::auth_failed);
+                CHECK(out == sentinel);
+                bytes buf = ct;
+                CHECK(a.open(fixed<12>(iv), split(aad, at), buf, ctag(tag), buf) ==
+                      errc::auth_failed);
+                CHECK(buf == ct);
+                tag[ps % 16] ^= 0x40;
+                CHECK(a.open(fixed<12>(iv), split(aad, at), buf, ctag(tag), buf) == errc::ok);
+                CHECK(buf == pt);
+            }
+        }
+    }
+}
