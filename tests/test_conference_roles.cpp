@@ -1848,6 +1848,26 @@ TEST_CASE_TEMPLATE("RFC 8870 §5.2.2 endpoint_session::on_ekt_key refusals chang
     CHECK(f->kind == perc::ekt_kind::full_field); // RFC 8870 §4.6: the first packets carry Full
     CHECK(f->full.spi == kd.spi());
     CHECK(f->full.epoch == 0);
+
+    // RFC 8870 §4.1: one parameter set per SPI. The SPI in use with another key or salt is
+    // refused and changes nothing; the same EKTKey again is accepted and changes nothing.
+    auto m = perc::decode_ekt_key_message(good);
+    REQUIRE(m);
+    for (int which = 0; which < 2; ++which) {
+        bytes k(m->ekt_key_value.begin(), m->ekt_key_value.end());
+        bytes salt(m->srtp_master_salt.begin(), m->srtp_master_salt.end());
+        (which == 0 ? k : salt)[0] ^= 0x01;
+        perc::ekt_key_message z = *m;
+        z.ekt_key_value = k;
+        z.srtp_master_salt = salt;
+        bytes zb(good.size());
+        REQUIRE(perc::encode_ekt_key_message(z, zb));
+        CHECK(name(s.on_ekt_key(zb, S::cipher, rng, 10)) == "invalid_argument");
+        CHECK(s.sender(0x51)->spi() == kd.spi());
+        CHECK(s.sender(0x51)->epoch() == 0);
+    }
+    CHECK(name(s.on_ekt_key(good, S::cipher, rng, 10)) == "ok");
+    CHECK(s.sender(0x51)->epoch() == 0);
 }
 
 TEST_CASE_TEMPLATE("RFC 8870 §4.3.2: protect_rtp refuses foreign SSRCs; a late joiner gets no_key "

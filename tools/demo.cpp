@@ -207,9 +207,6 @@ private:
         std::uint64_t ekt_keys = 0, rekeys = 0;
         std::map<std::uint32_t, std::uint64_t> first_ok_ms; ///< sender SSRC -> first accepted
     };
-    struct kd_dtls {
-        std::unique_ptr<perc::botan::dtls_srtp> dtls; ///< the KD's side of one association
-    };
     struct md_node {
         std::string name;
         udp_address addr;
@@ -258,24 +255,32 @@ private:
         }
     }
 
-    // RFC 9185 §5.3, §5.5: SupportedProfiles first; the first MD offers version 1 to show the
-    // KD's UnsupportedVersion answer, then reconnects with the version it was told.
-    void connect_tunnel(md_node& m, bool try_newer_version)
+    // Opens a tunnel for `m` and sends its SupportedProfiles (RFC 9185 §5.3: the first
+    // message); returns the KD's answer, with any reply in `reply`.
+    perc::result<perc::kd_event> hello(md_node& m, bytes& reply)
     {
         auto t = kd_.open_tunnel();
-        check(t.has_value(), "KD tunnel");
+        if (!t) return t.error();
         m.tunnel = *t;
+        bytes msg(64);
+        auto n = m.session->tunnel_hello(msg);
+        if (!n) return n.error();
+        msg.resize(*n);
+        count_tunnel(msg);
+        reply.assign(16, 0);
+        return kd_.on_tunnel_message(m.tunnel, msg, reply);
+    }
+
+    // RFC 9185 §5.5: the first MD offers version 1 to show the KD's UnsupportedVersion
+    // answer, then reconnects with the version it was told.
+    void connect_tunnel(md_node& m, bool try_newer_version)
+    {
+        bytes reply;
         if (try_newer_version) {
             m.session->set_tunnel_version(1);
-            bytes hello(64);
-            auto n = m.session->tunnel_hello(hello);
-            check(n.has_value(), "SupportedProfiles");
-            hello.resize(*n);
-            count_tunnel(hello);
-            bytes reply(16);
-            auto ev = kd_.on_tunnel_message(m.tunnel, hello, reply);
+            auto ev = hello(m, reply);
             check(ev && ev->kind == perc::kd_event_kind::version_refused, "KD refuses version 1");
-            reply.resize(ev->reply_size);
+            reply.resize(ev ? ev->reply_size : 0);
             count_tunnel(reply);
             auto mev = m.session->on_tunnel_message(reply);
             check(mev && mev->kind == perc::md_event_kind::version_refused && mev->kd_version == 0,
@@ -283,17 +288,8 @@ private:
             note(0, m.name + " -> KD: SupportedProfiles version 1; KD -> " + m.name +
                         ": UnsupportedVersion (highest 0); tunnel closed and re-opened");
             kd_.close_tunnel(m.tunnel);
-            auto again = kd_.open_tunnel();
-            check(again.has_value(), "KD tunnel");
-            m.tunnel = *again;
         }
-        bytes hello(64);
-        auto n = m.session->tunnel_hello(hello);
-        check(n.has_value(), "SupportedProfiles");
-        hello.resize(*n);
-        count_tunnel(hello);
-        bytes reply(16);
-        auto ev = kd_.on_tunnel_message(m.tunnel, hello, reply);
+        auto ev = hello(m, reply);
         check(ev && ev->kind == perc::kd_event_kind::md_profiles, "KD accepts SupportedProfiles");
         note(0, m.name + " -> KD: SupportedProfiles version " +
                     std::to_string(m.session->tunnel_version_in_use()) + " [" + profile_name() +
@@ -386,7 +382,7 @@ private:
                 auto ev = kd_.on_tunnel_message(m.tunnel, msg, reply);
                 check(ev && ev->kind == perc::kd_event_kind::dtls_from_endpoint, "KD gets DTLS");
                 if (!ev) continue;
-                kd_dtls& server = kd_servers_[hex_id(ev->id)];
+                auto& server = kd_servers_[hex_id(ev->id)];
                 if (ev->new_association) {
                     // RFC 9185 §5.4: only profiles the KD, the MD and the endpoint support.
                     std::array<std::uint16_t, 8> ok{};
@@ -396,21 +392,20 @@ private:
                     so.srtp_profiles.assign(
                         ok.begin(), ok.begin() + static_cast<std::ptrdiff_t>(k.value_or(0)));
                     so.ekt_ciphers = {kd_.cipher()};
-                    server.dtls = std::make_unique<perc::botan::dtls_srtp>();
-                    check(server.dtls->start(perc::botan::dtls_role::server, so) == perc::errc::ok,
+                    server = std::make_unique<perc::botan::dtls_srtp>();
+                    check(server->start(perc::botan::dtls_role::server, so) == perc::errc::ok,
                           "DTLS server");
                 }
-                if (server.dtls) (void)server.dtls->receive(ev->dtls);
+                if (server) (void)server->receive(ev->dtls);
             }
-            kd_dtls& server = kd_servers_[hex_id(id)];
-            if (!server.dtls) continue;
-            if (server.dtls->established() && !e.media_keys_sent) {
+            auto& server = kd_servers_[hex_id(id)];
+            if (!server) continue;
+            if (server->established() && !e.media_keys_sent) {
                 // RFC 9185 §5.4: MediaKeys right after the handshake, outer halves only.
-                const std::uint16_t profile = server.dtls->srtp_profile();
+                const std::uint16_t profile = server->srtp_profile();
                 std::array<std::uint8_t, perc::max_keying_material_size> km{};
                 const perc::bytes_span material{km.data(), perc::keying_material_size(profile)};
-                check(server.dtls->export_keying_material(material) == perc::errc::ok,
-                      "KD exporter");
+                check(server->export_keying_material(material) == perc::errc::ok, "KD exporter");
                 bytes mk(perc::key_distributor<>::max_media_keys_size);
                 auto mkn = kd_.association_established(id, profile, material, mk);
                 perc::secure_wipe(km);
@@ -422,9 +417,9 @@ private:
                           mev->link == e.link,
                       "MD installs MediaKeys");
                 e.media_keys_sent = true;
-                send_ekt_key(server);
+                send_ekt_key(*server);
             }
-            while (auto d = server.dtls->next_datagram()) {
+            while (auto d = server->next_datagram()) {
                 moved = true;
                 bytes msg(d->size() + perc::tunneled_dtls_prefix_size);
                 auto n = kd_.wrap_dtls(id, *d, msg);
@@ -444,13 +439,13 @@ private:
         }
     }
 
-    void send_ekt_key(kd_dtls& server)
+    void send_ekt_key(perc::botan::dtls_srtp& server)
     {
         std::array<std::uint8_t, perc::key_distributor<>::max_ekt_key_message_size> body{};
         auto n = kd_.encode_ekt_key(body);
         check(n.has_value(), "EKTKey message");
         auto msg = perc::decode_ekt_key_message(perc::bytes_view{body.data(), n.value_or(0)});
-        check(msg.has_value() && server.dtls->send_ekt_key(*msg) == perc::errc::ok, "EKTKey sent");
+        check(msg.has_value() && server.send_ekt_key(*msg) == perc::errc::ok, "EKTKey sent");
         perc::secure_wipe(body);
     }
 
@@ -490,7 +485,7 @@ private:
         check(kd_.rekey(rng_) == perc::errc::ok, "KD re-key");
         for (auto& other : endpoints_) {
             if (!other.joined) continue;
-            send_ekt_key(kd_servers_[other.association]);
+            send_ekt_key(*kd_servers_[other.association]);
             pump(other, t);
             take_ekt_key(other, t);
         }
@@ -947,7 +942,7 @@ private:
     {
         auto m = perc::next_tunnel_message(msg);
         check(m.has_value(), "tunnel framing");
-        ++tunnel_count_[static_cast<std::size_t>(m->type)];
+        if (m) ++tunnel_count_[static_cast<std::size_t>(m->type)];
     }
     void pcap_write(std::uint64_t t_ms, udp_address from, udp_address to, const bytes& b)
     {
@@ -993,7 +988,8 @@ private:
     perc::botan::seeded_random rng_;
     std::mt19937_64 payload_rng_;
     perc::key_distributor<> kd_;
-    std::map<std::string, kd_dtls> kd_servers_; ///< by association id
+    /// The KD's side of each DTLS association, by association id.
+    std::map<std::string, std::unique_ptr<perc::botan::dtls_srtp>> kd_servers_;
     std::vector<md_node> mds_;
     std::vector<endpoint_node> endpoints_;
     pcap_writer pcap_;

@@ -46,6 +46,22 @@ concept aead_cipher =
         { a.open(nonce, aad, in, tag_in, out) } noexcept -> std::same_as<errc>;
     };
 
+// clang-format on
+
+/// The argument contract shared by every aead_cipher's seal() and open(): errc::no_key when
+/// not keyed, errc::invalid_argument unless `out` is as long as `in` and within the suite's
+/// plaintext limit (RFC 7714 §10 for AES-GCM), errc::buffer_overlap unless `out` is `in`
+/// itself or disjoint from it. Backend adapters call it first.
+inline errc check_aead_arguments(bool keyed, bytes_view in, bytes_span out,
+                                 std::uint64_t max_plaintext_size) noexcept
+{
+    if (!keyed) return errc::no_key;
+    if (out.size() != in.size() || in.size() > max_plaintext_size) return errc::invalid_argument;
+    if (!in_place_or_disjoint(in, out)) return errc::buffer_overlap;
+    return errc::ok;
+}
+
+// clang-format off
 /// An SRTP key-derivation function (RFC 3711 §4.3): fills `out` with the PRF output for
 /// `label` (key_derivation_rate 0, so r = 0). master_salt is 14 octets, or 12 octets for the
 /// AEAD suites (then extended as salt ‖ 0x0000, rfc3711 digest §8.6).

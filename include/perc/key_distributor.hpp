@@ -352,7 +352,6 @@ public:
         auto w = encode_media_keys(mk, media_keys_out);
         if (!w) return w.error();
         a->profile = profile_id;
-        a->established = true;
         return *w;
     }
 
@@ -418,7 +417,6 @@ private:
     };
     struct association {
         bool used = false;
-        bool established = false;
         association_id id{};
         std::size_t tunnel = 0;
         std::uint16_t profile = 0;

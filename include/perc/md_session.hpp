@@ -256,8 +256,7 @@ public:
     /// Errors: invalid_argument (no such link), no_key (not keyed yet), and open_rtp's.
     result<md_opened> open_rtp(std::size_t from, bytes_view in, bytes_span scratch) noexcept
     {
-        if (!is_keyed(from))
-            return from < MaxLinks && slots_[from].used ? errc::no_key : errc::invalid_argument;
+        if (errc e = media_link_state(from); e != errc::ok) return e;
         slot& s = slots_[from];
         auto r = md_.open_rtp(s.link, in, scratch);
         if (r) ++s.stats.rtp_received;
@@ -272,11 +271,11 @@ public:
     result<relayed> forward_rtp(const md_opened& opened, std::size_t to, bytes_span out,
                                 relay_changes changes = {}) noexcept
     {
-        if (!is_keyed(to))
-            return to < MaxLinks && slots_[to].used ? errc::no_key : errc::invalid_argument;
+        if (errc e = media_link_state(to); e != errc::ok) return e;
         slot& s = slots_[to];
-        if (!changes.seq)
-            if (const seq_gap* g = s.gaps.find(opened.ssrc); g != nullptr && g->dropped != 0)
+        // Only links that had packets skipped pay the SSRC lookup.
+        if (!changes.seq && s.gaps.size() != 0)
+            if (const seq_gap* g = s.gaps.find(opened.ssrc); g != nullptr)
                 changes.seq = static_cast<std::uint16_t>(opened.wire.seq - g->dropped);
         auto r = md_.forward_rtp(opened, s.link, out, changes);
         if (r) ++s.stats.rtp_forwarded;
@@ -288,8 +287,7 @@ public:
     /// Errors: invalid_argument, no_key, stream_table_full (nothing recorded).
     errc skip_rtp(const md_opened& opened, std::size_t to) noexcept
     {
-        if (!is_keyed(to))
-            return to < MaxLinks && slots_[to].used ? errc::no_key : errc::invalid_argument;
+        if (errc e = media_link_state(to); e != errc::ok) return e;
         slot& s = slots_[to];
         seq_gap* g = s.gaps.find(opened.ssrc);
         if (g == nullptr) {
@@ -307,8 +305,7 @@ public:
     /// of links. Errors: invalid_argument, no_key, and media_distributor::open_rtcp's.
     result<bytes_span> open_rtcp(std::size_t from, bytes_view in, bytes_span out) noexcept
     {
-        if (!is_keyed(from))
-            return from < MaxLinks && slots_[from].used ? errc::no_key : errc::invalid_argument;
+        if (errc e = media_link_state(from); e != errc::ok) return e;
         auto r = md_.open_rtcp(slots_[from].link, in, out);
         if (!r) ++slots_[from].stats.rtcp_rejected;
         return r;
@@ -318,8 +315,7 @@ public:
     /// Errors: invalid_argument, no_key, and media_distributor::forward_rtcp's.
     result<bytes_span> forward_rtcp(bytes_view plain, std::size_t to, bytes_span out) noexcept
     {
-        if (!is_keyed(to))
-            return to < MaxLinks && slots_[to].used ? errc::no_key : errc::invalid_argument;
+        if (errc e = media_link_state(to); e != errc::ok) return e;
         auto r = md_.forward_rtcp(plain, slots_[to].link, out);
         if (r) ++slots_[to].stats.rtcp_forwarded;
         return r;
@@ -356,6 +352,13 @@ private:
     {
         const profile_info* p = find_profile(profile_id);
         return p != nullptr && p->is_double && p->master_key_size == 2 * Outer::master_key_size;
+    }
+    // For the media calls: ok for a keyed link; no_key before its MediaKeys; invalid_argument
+    // for a free or out-of-range handle.
+    errc media_link_state(std::size_t link) const noexcept
+    {
+        if (link >= MaxLinks || !slots_[link].used) return errc::invalid_argument;
+        return slots_[link].keyed ? errc::ok : errc::no_key;
     }
     bool offered(std::uint16_t profile_id) const noexcept
     {

@@ -136,11 +136,7 @@ private:
     // either `in` itself or disjoint from it.
     errc check(bytes_view in, bytes_span out) const noexcept
     {
-        if (!aes_) return errc::no_key;
-        if (out.size() != in.size() || in.size() > max_plaintext_size)
-            return errc::invalid_argument;
-        if (!in_place_or_disjoint(in, out)) return errc::buffer_overlap;
-        return errc::ok;
+        return check_aead_arguments(aes_ != nullptr, in, out, max_plaintext_size);
     }
 
     // Fills ks with E(IV ‖ 1), E(IV ‖ 2), ... — as many blocks as `size` octets need (plus

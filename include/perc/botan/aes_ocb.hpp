@@ -195,12 +195,10 @@ private:
 
     errc check(const aad_view& aad, bytes_view in, bytes_span out) const noexcept
     {
-        if (!aes_) return errc::no_key;
-        if (out.size() != in.size() || in.size() > max_plaintext_size ||
-            aad.size() > max_plaintext_size)
-            return errc::invalid_argument;
-        if (!in_place_or_disjoint(in, out)) return errc::buffer_overlap;
-        return errc::ok;
+        if (errc e = check_aead_arguments(aes_ != nullptr, in, out, max_plaintext_size);
+            e != errc::ok)
+            return e;
+        return aad.size() > max_plaintext_size ? errc::invalid_argument : errc::ok;
     }
 
     const std::uint8_t* l_star() const noexcept { return table_.data(); }

@@ -135,11 +135,7 @@ public:
 private:
     errc check(bytes_view in, bytes_span out) const noexcept
     {
-        if (!chacha_) return errc::no_key;
-        if (out.size() != in.size() || in.size() > max_plaintext_size)
-            return errc::invalid_argument;
-        if (!in_place_or_disjoint(in, out)) return errc::buffer_overlap;
-        return errc::ok;
+        return check_aead_arguments(chacha_ != nullptr, in, out, max_plaintext_size);
     }
 
     // RFC 8439 §2.6: the nonce with block counter 0 gives the Poly1305 one-time key (the first

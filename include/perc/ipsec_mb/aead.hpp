@@ -211,10 +211,8 @@ public:
     errc seal(std::span<const std::uint8_t, nonce_size> nonce, aad_view aad, bytes_view in,
               bytes_span out, std::span<std::uint8_t, tag_size> tag) noexcept
     {
-        if (!has_key()) return errc::no_key;
-        if (out.size() != in.size() || in.size() > max_plaintext_size)
-            return errc::invalid_argument;
-        if (!in_place_or_disjoint(in, out)) return errc::buffer_overlap;
+        if (errc e = check_aead_arguments(has_key(), in, out, max_plaintext_size); e != errc::ok)
+            return e;
         detail::gcm_scratch s;
         if (aad.second.empty()) {
             fn_->enc(&key_->data, &s.ctx, out.data(), in.data(), in.size(), nonce.data(),
@@ -248,10 +246,8 @@ public:
     errc open(std::span<const std::uint8_t, nonce_size> nonce, aad_view aad, bytes_view in,
               std::span<const std::uint8_t, tag_size> tag, bytes_span out) noexcept
     {
-        if (!has_key()) return errc::no_key;
-        if (out.size() != in.size() || in.size() > max_plaintext_size)
-            return errc::invalid_argument;
-        if (!in_place_or_disjoint(in, out)) return errc::buffer_overlap;
+        if (errc e = check_aead_arguments(has_key(), in, out, max_plaintext_size); e != errc::ok)
+            return e;
         detail::gcm_scratch s;
         if (in.size() <= open_scratch_max && aad.size() <= joined_aad_max)
             return open_via_scratch(nonce, aad, in, tag, out, s);
