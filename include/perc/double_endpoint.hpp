@@ -291,15 +291,16 @@ public:
             write_fields(out, orig);
             commit(s.outer, *oi);
             commit(s.inner, *ii);
-            double_unprotected r;
-            r.packet = out.first(hs + inner_plain);
-            r.header_size = hs;
-            r.ssrc = h->ssrc;
-            r.original = orig;
-            r.outer = wire;
-            r.inner_index = *ii;
-            r.outer_index = *oi;
-            return r;
+            return result<double_unprotected>{std::in_place, [&] {
+                                                  return double_unprotected{
+                                                      .packet = out.first(hs + inner_plain),
+                                                      .header_size = hs,
+                                                      .ssrc = h->ssrc,
+                                                      .original = orig,
+                                                      .outer = wire,
+                                                      .inner_index = *ii,
+                                                      .outer_index = *oi};
+                                              }};
         });
     }
 
@@ -358,7 +359,12 @@ private:
                                         std::uint8_t* dst) noexcept
     {
         const std::size_t n = h.base_header_size();
-        std::memcpy(dst, h.packet.data(), n);
+        // A constant-size copy of the fixed header and the CSRCs apart: one variable-length
+        // memcpy became `rep movsq`, whose start-up cost was a fifth of the glue.
+        std::memcpy(dst, h.packet.data(), rtp_fixed_header_size);
+        if (n > rtp_fixed_header_size)
+            std::memcpy(dst + rtp_fixed_header_size, h.packet.data() + rtp_fixed_header_size,
+                        n - rtp_fixed_header_size);
         dst[0] = static_cast<std::uint8_t>(dst[0] & ~0x10u);
         write_fields(bytes_span{dst, n}, f);
         return n;

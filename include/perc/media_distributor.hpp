@@ -155,62 +155,14 @@ public:
     /// and state are unchanged (a decrypted outer layer is re-encrypted first).
     result<md_opened> open_rtp(link_type& from, bytes_view in, bytes_span scratch) noexcept
     {
-        bytes_view srtp = in;
-        bytes_view tag{};
-        if (from.ekt_) {
-            auto split = decode_ekt_field(in);
-            if (!split) return split.error();
-            srtp = split->srtp;
-            tag = split->tag;
-        }
-        auto h = decode_rtp_header(srtp);
-        if (!h) return h.error();
-        const std::size_t hs = h->header_size;
-        const std::size_t body = srtp.size() - hs;
-        if (body < Outer::tag_size + 1) return errc::truncated;
-        const std::size_t outer_plain = body - Outer::tag_size;
-        if (scratch.size() < hs + outer_plain) return errc::buffer_too_small;
-        if (!in_place_or_disjoint(in, scratch)) return errc::buffer_overlap;
-        if (!from.rx_.has_key()) return errc::no_key;
-        const std::uint32_t ssrc = h->ssrc;
-        const rtp_mutable_fields wire{h->payload_type, h->seq, h->marker};
-        return from.rx_streams_.apply(
-            ssrc, from.auto_create_, [&](stream_type& rs) -> result<md_opened> {
-                auto oi = rs.rtp_index.estimate(wire.seq);
-                if (!oi) return oi.error();
-                if (errc r = rs.rtp_replay.check(*oi); r != errc::ok) return r;
-                const bytes_view header = srtp.first(hs);
-                const bytes_span p = scratch.subspan(hs, outer_plain);
-                if (errc e = from.rx_.open_rtp(ssrc, *oi, aad_view{header}, srtp.subspan(hs), p);
-                    e != errc::ok)
-                    return e;
-                auto o = decode_ohb(p);
-                // RFC 8723 §8: an E2E tag (16 octets in both profiles, the size of the outer
-                // tag) must precede the OHB; a shorter packet cannot be valid end to end.
-                const errc bad = !o                                 ? o.error()
-                                 : o->rest.size() < Outer::tag_size ? errc::ohb_truncated
-                                                                    : errc::ok;
-                if (bad != errc::ok) {
-                    (void)from.rx_.reseal_rtp(ssrc, *oi, aad_view{header}, p, p);
-                    return bad;
-                }
-                if (scratch.data() != in.data()) std::memcpy(scratch.data(), srtp.data(), hs);
-                rs.rtp_index.commit(*oi);
-                rs.rtp_replay.commit(*oi);
-                md_opened m;
-                m.packet = scratch.first(hs + outer_plain);
-                m.header_size = hs;
-                m.ssrc = ssrc;
-                m.wire = wire;
-                m.received = o->value;
-                m.inner_size = o->rest.size();
-                m.ekt_tag = tag;
-                return m;
-            });
+        open_input a;
+        if (errc e = open_arguments(from, in, scratch, a); e != errc::ok) return e;
+        return from.rx_streams_.apply(a.ssrc, from.auto_create_,
+                                      [&](stream_type& rs) { return open_on(from, rs, a); });
     }
 
     /// RFC 8723 §5.2 steps 2–4 for one outgoing link: applies `changes` to PT, SEQ, M and the
-    /// header extension, updates the OHB (update_ohb), outer-encrypts with `to`'s send key
+    /// header extension, updates the OHB (update_ohb_in_place), outer-encrypts with `to`'s send key
     /// indexed by the SEQ now on the wire, and appends the EKTField if `to` uses EKT (the one
     /// received, or a ShortEKTField if none came). `out` is either disjoint from
     /// opened.packet — forward the same opened packet to as many links as needed — or starts
@@ -223,75 +175,11 @@ public:
     result<relayed> forward_rtp(const md_opened& opened, link_type& to, bytes_span out,
                                 const relay_changes& changes = {}) noexcept
     {
-        using action = relay_changes::extension_action;
-        const bytes_view src = opened.packet;
-        const std::size_t hs = opened.header_size;
-        const std::size_t base = rtp_fixed_header_size + 4u * (src[0] & 0x0Fu);
-        const bool in_place = out.data() == src.data();
-        if (!in_place && overlaps(src.data(), src.size(), out.data(), out.size()))
-            return errc::buffer_overlap;
-        const bool has_ext = changes.extension == action::replace ||
-                             (changes.extension == action::keep && (src[0] & 0x10) != 0);
-        if (errc e = check_changes(changes, src, out); e != errc::ok) return e;
-        const std::size_t new_hs = new_header_size(changes, base, hs);
-        const rtp_mutable_fields sent{changes.payload_type.value_or(opened.wire.payload_type),
-                                      changes.seq.value_or(opened.wire.seq),
-                                      changes.marker.value_or(opened.wire.marker)};
-        const ohb next = update_ohb(opened.received, opened.wire, sent);
-        const std::size_t plain = opened.inner_size + next.size();
-        const std::size_t tag_size = !to.ekt_                 ? 0
-                                     : opened.ekt_tag.empty() ? 1
-                                                              : opened.ekt_tag.size();
-        const std::size_t total = new_hs + plain + Outer::tag_size;
-        if (out.size() < total + tag_size) return errc::buffer_too_small;
-        if (!to.tx_.has_key()) return errc::no_key;
-        if (to.tx_.srtp_packets_remaining() == 0) return errc::key_usage_exhausted;
-
-        return to.tx_streams_.apply(
-            opened.ssrc, to.auto_create_, [&](stream_type& ts) -> result<relayed> {
-                auto ti = ts.rtp_index.estimate(sent.seq);
-                if (!ti)
-                    return ti.error() == errc::index_exhausted ? errc::index_exhausted
-                                                               : errc::index_reused;
-                if (ts.rtp_replay.check(*ti) != errc::ok) return errc::index_reused;
-
-                // The EKT tag may sit where the grown packet goes (in place): keep it aside.
-                std::uint8_t saved[ekt_max_extension_data + 3];
-                for (std::size_t i = 0; i < opened.ekt_tag.size() && tag_size != 0; ++i)
-                    saved[i] = opened.ekt_tag[i];
-                if (tag_size == 1 && opened.ekt_tag.empty()) saved[0] = ekt_type_short;
-
-                if (out.data() + new_hs != src.data() + hs)
-                    std::memmove(out.data() + new_hs, src.data() + hs, opened.inner_size);
-                if (!in_place) std::memcpy(out.data(), src.data(), base);
-                out[0] = static_cast<std::uint8_t>((out[0] & ~0x10u) | (has_ext ? 0x10u : 0u));
-                out[1] = static_cast<std::uint8_t>((sent.marker ? 0x80 : 0) | sent.payload_type);
-                store_be16(out.data() + 2, sent.seq);
-                if (changes.extension == action::keep && !in_place && hs > base)
-                    std::memcpy(out.data() + base, src.data() + base, hs - base);
-                if (changes.extension == action::replace) {
-                    store_be16(out.data() + base, changes.extension_profile);
-                    store_be16(out.data() + base + 2,
-                               static_cast<std::uint16_t>(changes.extension_body.size() / 4));
-                    if (!changes.extension_body.empty())
-                        std::memcpy(out.data() + base + 4, changes.extension_body.data(),
-                                    changes.extension_body.size());
-                }
-                (void)encode_ohb(next, out.subspan(new_hs + opened.inner_size));
-                if (errc e = to.tx_.seal_rtp(opened.ssrc, *ti, aad_view{out.first(new_hs)},
-                                             out.subspan(new_hs, plain),
-                                             out.subspan(new_hs, plain + Outer::tag_size));
-                    e != errc::ok)
-                    return e;
-                for (std::size_t i = 0; i < tag_size; ++i) out[total + i] = saved[i];
-                ts.rtp_index.commit(*ti);
-                ts.rtp_replay.commit(*ti);
-                relayed r;
-                r.packet = out.first(total + tag_size);
-                r.sent = sent;
-                r.ohb_sent = next;
-                return r;
-            });
+        forward_plan f;
+        if (errc e = forward_arguments(opened, to, out, changes, f); e != errc::ok) return e;
+        return to.tx_streams_.apply(opened.ssrc, to.auto_create_, [&](stream_type& ts) {
+            return forward_on(opened, to, ts, out, changes, f);
+        });
     }
 
     /// open_rtp then forward_rtp to one link, in `out` (in place if out starts at `in`).
@@ -315,12 +203,14 @@ public:
         if (!from.rx_.has_key() || !to.tx_.has_key()) return errc::no_key;
         if (to.tx_.srtp_packets_remaining() == 0) return errc::key_usage_exhausted;
         // Incoming checks first, then the outgoing SEQ, all before anything is decrypted.
-        if (stream_type* rs = from.rx_streams_.find(h->ssrc)) {
+        stream_type* rs = from.rx_streams_.find(h->ssrc);
+        if (rs != nullptr) {
             auto oi = rs->rtp_index.estimate(h->seq);
             if (!oi) return oi.error();
             if (errc r = rs->rtp_replay.check(*oi); r != errc::ok) return r;
         }
-        if (stream_type* ts = to.tx_streams_.find(h->ssrc)) {
+        stream_type* ts = to.tx_streams_.find(h->ssrc);
+        if (ts != nullptr) {
             auto ti = ts->rtp_index.estimate(changes.seq.value_or(h->seq));
             if (!ti)
                 return ti.error() == errc::index_exhausted ? errc::index_exhausted
@@ -331,12 +221,201 @@ public:
         } else if (to.tx_streams_.full()) {
             return errc::stream_table_full;
         }
-        auto opened = open_rtp(from, in, out);
+        if (rs == nullptr || ts == nullptr) { // a new stream on either hop: the general path
+            auto opened = open_rtp(from, in, out);
+            if (!opened) return opened.error();
+            return forward_rtp(*opened, to, out, changes);
+        }
+        // Both streams exist (every packet but a stream's first): open and forward on the
+        // entries found above, without looking them up again.
+        open_input a;
+        if (errc e = open_arguments(from, in, out, a); e != errc::ok) return e;
+        auto opened = open_on(from, *rs, a);
         if (!opened) return opened.error();
-        return forward_rtp(*opened, to, out, changes);
+        forward_plan f;
+        if (errc e = forward_arguments(*opened, to, out, changes, f); e != errc::ok) return e;
+        return forward_on(*opened, to, *ts, out, changes, f);
     }
 
 private:
+    // open_rtp's input once parsed and checked (everything but the stream state). The
+    // helpers below fill these caller structs field by field rather than returning them in
+    // a result<>: moving a just-built struct reloads it in wider words than it was stored
+    // in, and the CPU cannot forward those loads from the stores (several ns per packet).
+    // No member initialisers: the helper writes every field before any is read, and
+    // zeroing the structs first cost GCC a `rep stos` each.
+    struct open_input {
+        bytes_view in;      // the packet as given (EKTField included)
+        bytes_view srtp;    // the SRTP packet (EKTField stripped)
+        bytes_view ekt_tag; // the EKTField, or empty
+        bytes_span scratch;
+        std::size_t header_size;
+        std::size_t outer_plain; // E2E ciphertext ‖ E2E tag ‖ OHB octets
+        std::uint32_t ssrc;
+        rtp_mutable_fields wire;
+    };
+
+    static errc open_arguments(const link_type& from, bytes_view in, bytes_span scratch,
+                               open_input& a) noexcept
+    {
+        a.in = in;
+        a.srtp = in;
+        a.scratch = scratch;
+        if (from.ekt_) {
+            auto split = decode_ekt_field(in);
+            if (!split) return split.error();
+            a.srtp = split->srtp;
+            a.ekt_tag = split->tag;
+        }
+        auto h = decode_rtp_header(a.srtp);
+        if (!h) return h.error();
+        const std::size_t hs = h->header_size;
+        const std::size_t body = a.srtp.size() - hs;
+        if (body < Outer::tag_size + 1) return errc::truncated;
+        const std::size_t outer_plain = body - Outer::tag_size;
+        if (scratch.size() < hs + outer_plain) return errc::buffer_too_small;
+        if (!in_place_or_disjoint(in, scratch)) return errc::buffer_overlap;
+        if (!from.rx_.has_key()) return errc::no_key;
+        a.header_size = hs;
+        a.outer_plain = outer_plain;
+        a.ssrc = h->ssrc;
+        a.wire = {h->payload_type, h->seq, h->marker};
+        return errc::ok;
+    }
+
+    // open_rtp on the incoming stream `rs` of a.ssrc.
+    static result<md_opened> open_on(link_type& from, stream_type& rs, const open_input& a) noexcept
+    {
+        return result<md_opened>{fill_in_place, [&](md_opened& m) -> errc {
+                                     auto oi = rs.rtp_index.estimate(a.wire.seq);
+                                     if (!oi) return oi.error();
+                                     if (errc r = rs.rtp_replay.check(*oi); r != errc::ok) return r;
+                                     const std::size_t hs = a.header_size;
+                                     const bytes_view header = a.srtp.first(hs);
+                                     const bytes_span p = a.scratch.subspan(hs, a.outer_plain);
+                                     if (errc e = from.rx_.open_rtp(a.ssrc, *oi, aad_view{header},
+                                                                    a.srtp.subspan(hs), p);
+                                         e != errc::ok)
+                                         return e;
+                                     bytes_view rest;
+                                     errc bad = decode_ohb_into(p, m.received, rest);
+                                     // RFC 8723 §8: an E2E tag (16 octets in both profiles, the
+                                     // size of the outer tag) must precede the OHB; a shorter
+                                     // packet cannot be valid end to end.
+                                     if (bad == errc::ok && rest.size() < Outer::tag_size)
+                                         bad = errc::ohb_truncated;
+                                     if (bad != errc::ok) {
+                                         (void)from.rx_.reseal_rtp(a.ssrc, *oi, aad_view{header}, p,
+                                                                   p);
+                                         return bad;
+                                     }
+                                     if (a.scratch.data() != a.in.data())
+                                         std::memcpy(a.scratch.data(), a.srtp.data(), hs);
+                                     rs.rtp_index.commit(*oi);
+                                     rs.rtp_replay.commit(*oi);
+                                     m.packet = a.scratch.first(hs + a.outer_plain);
+                                     m.header_size = hs;
+                                     m.ssrc = a.ssrc;
+                                     m.wire = a.wire;
+                                     m.inner_size = rest.size();
+                                     m.ekt_tag = a.ekt_tag;
+                                     return errc::ok;
+                                 }};
+    }
+
+    // forward_rtp's sizes and sent values once checked (everything but the stream state).
+    struct forward_plan {
+        std::size_t base;     // 12 + 4·CC
+        std::size_t new_hs;   // the header size after the changes
+        std::size_t plain;    // E2E ciphertext ‖ E2E tag ‖ new OHB octets
+        std::size_t total;    // the SRTP packet sent, EKTField excluded
+        std::size_t ekt_size; // EKTField octets appended (0 when `to` does not use EKT)
+        bool in_place;
+        bool has_ext;
+        rtp_mutable_fields sent;
+        ohb next;
+    };
+
+    static errc forward_arguments(const md_opened& opened, const link_type& to, bytes_span out,
+                                  const relay_changes& changes, forward_plan& f) noexcept
+    {
+        using action = relay_changes::extension_action;
+        const bytes_view src = opened.packet;
+        f.base = rtp_fixed_header_size + 4u * (src[0] & 0x0Fu);
+        f.in_place = out.data() == src.data();
+        if (!f.in_place && overlaps(src.data(), src.size(), out.data(), out.size()))
+            return errc::buffer_overlap;
+        if (errc e = check_changes(changes, src, out); e != errc::ok) return e;
+        f.new_hs = new_header_size(changes, f.base, opened.header_size);
+        f.has_ext = changes.extension == action::replace ||
+                    (changes.extension == action::keep && (src[0] & 0x10) != 0);
+        f.sent = {changes.payload_type.value_or(opened.wire.payload_type),
+                  changes.seq.value_or(opened.wire.seq),
+                  changes.marker.value_or(opened.wire.marker)};
+        f.next = opened.received;
+        update_ohb_in_place(f.next, opened.wire, f.sent);
+        f.plain = opened.inner_size + f.next.size();
+        f.ekt_size = !to.ekt_ ? 0 : opened.ekt_tag.empty() ? 1 : opened.ekt_tag.size();
+        f.total = f.new_hs + f.plain + Outer::tag_size;
+        if (out.size() < f.total + f.ekt_size) return errc::buffer_too_small;
+        if (!to.tx_.has_key()) return errc::no_key;
+        if (to.tx_.srtp_packets_remaining() == 0) return errc::key_usage_exhausted;
+        return errc::ok;
+    }
+
+    // forward_rtp on the outgoing stream `ts` of opened.ssrc.
+    static result<relayed> forward_on(const md_opened& opened, link_type& to, stream_type& ts,
+                                      bytes_span out, const relay_changes& changes,
+                                      const forward_plan& f) noexcept
+    {
+        using action = relay_changes::extension_action;
+        auto ti = ts.rtp_index.estimate(f.sent.seq);
+        if (!ti)
+            return ti.error() == errc::index_exhausted ? errc::index_exhausted : errc::index_reused;
+        if (ts.rtp_replay.check(*ti) != errc::ok) return errc::index_reused;
+
+        const bytes_view src = opened.packet;
+        const std::size_t hs = opened.header_size;
+        const std::size_t base = f.base;
+        // The EKT tag may sit where the grown packet goes (in place): keep it aside.
+        std::uint8_t saved[ekt_max_extension_data + 3];
+        if (f.ekt_size != 0) {
+            if (opened.ekt_tag.empty()) saved[0] = ekt_type_short;
+            else std::memcpy(saved, opened.ekt_tag.data(), opened.ekt_tag.size());
+        }
+
+        if (out.data() + f.new_hs != src.data() + hs)
+            std::memmove(out.data() + f.new_hs, src.data() + hs, opened.inner_size);
+        if (!f.in_place) std::memcpy(out.data(), src.data(), base);
+        out[0] = static_cast<std::uint8_t>((out[0] & ~0x10u) | (f.has_ext ? 0x10u : 0u));
+        out[1] = static_cast<std::uint8_t>((f.sent.marker ? 0x80 : 0) | f.sent.payload_type);
+        store_be16(out.data() + 2, f.sent.seq);
+        if (changes.extension == action::keep && !f.in_place && hs > base)
+            std::memcpy(out.data() + base, src.data() + base, hs - base);
+        if (changes.extension == action::replace) {
+            store_be16(out.data() + base, changes.extension_profile);
+            store_be16(out.data() + base + 2,
+                       static_cast<std::uint16_t>(changes.extension_body.size() / 4));
+            if (!changes.extension_body.empty())
+                std::memcpy(out.data() + base + 4, changes.extension_body.data(),
+                            changes.extension_body.size());
+        }
+        (void)encode_ohb(f.next, out.subspan(f.new_hs + opened.inner_size));
+        if (errc e = to.tx_.seal_rtp(opened.ssrc, *ti, aad_view{out.first(f.new_hs)},
+                                     out.subspan(f.new_hs, f.plain),
+                                     out.subspan(f.new_hs, f.plain + Outer::tag_size));
+            e != errc::ok)
+            return e;
+        if (f.ekt_size != 0) std::memcpy(out.data() + f.total, saved, f.ekt_size);
+        ts.rtp_index.commit(*ti);
+        ts.rtp_replay.commit(*ti);
+        return result<relayed>{std::in_place, [&] {
+                                   return relayed{.packet = out.first(f.total + f.ekt_size),
+                                                  .sent = f.sent,
+                                                  .ohb_sent = f.next};
+                               }};
+    }
+
     static errc check_changes(const relay_changes& changes, bytes_view src, bytes_span out) noexcept
     {
         if (changes.payload_type && *changes.payload_type > 0x7F) return errc::invalid_argument;

@@ -70,30 +70,35 @@ struct ohb_decoded {
     bytes_view rest; ///< the outer plaintext before the OHB (E2E ciphertext ‖ E2E tag)
 };
 
-/// Decodes the OHB from the END of `outer_plaintext` (RFC 8723 §5.2 step 1, §5.3 step 3).
+/// Decodes the OHB from the END of `outer_plaintext` (RFC 8723 §5.2 step 1, §5.3 step 3)
+/// into `value` (which must be empty on entry), and `rest` = the octets before it.
 /// Errors: ohb_truncated (empty, or shorter than Config says), ohb_reserved_bits,
-/// ohb_bad_marker. The PT octet is restored as a 7-bit value (& 0x7F).
-constexpr result<ohb_decoded> decode_ohb(bytes_view outer_plaintext) noexcept
+/// ohb_bad_marker; then `value` and `rest` are unchanged.
+/// The PT octet is restored as a 7-bit value (& 0x7F).
+constexpr errc decode_ohb_into(bytes_view outer_plaintext, ohb& value, bytes_view& rest) noexcept
 {
     if (outer_plaintext.empty()) return errc::ohb_truncated;
     const std::uint8_t c = outer_plaintext.back();
     if (errc e = check_ohb_config(c); e != errc::ok) return e;
     const std::size_t n = ohb_size_of(c);
     if (outer_plaintext.size() < n) return errc::ohb_truncated;
-    const bytes_view ohb_octets = outer_plaintext.last(n); // [PT] [SEQ] Config
-    ohb_decoded d;
-    std::size_t at = 0;
-    if (c & ohb_p) d.value.payload_type = static_cast<std::uint8_t>(ohb_octets[at++] & 0x7F);
-    if (c & ohb_q) {
-        d.value.seq = static_cast<std::uint16_t>((ohb_octets[at] << 8) | ohb_octets[at + 1]);
-    }
-    if (c & ohb_m) d.value.marker = (c & ohb_b) != 0;
-    d.rest = outer_plaintext.first(outer_plaintext.size() - n);
-    return d;
+    const std::uint8_t* o = outer_plaintext.data() + outer_plaintext.size() -
+                            n; // [PT] [SEQ] Config
+    if (c & ohb_p) value.payload_type = static_cast<std::uint8_t>(*o++ & 0x7F);
+    if (c & ohb_q) value.seq = load_be16(o);
+    if (c & ohb_m) value.marker = (c & ohb_b) != 0;
+    rest = outer_plaintext.first(outer_plaintext.size() - n);
+    return errc::ok;
 }
 
-/// Writes `o` (o.size() octets) at the start of `out`. Returns the octets written, or 0 if
-/// `out` is too small.
+/// decode_ohb_into as a result.
+constexpr result<ohb_decoded> decode_ohb(bytes_view outer_plaintext) noexcept
+{
+    return result<ohb_decoded>{fill_in_place, [&](ohb_decoded& d) {
+                                   return decode_ohb_into(outer_plaintext, d.value, d.rest);
+                               }};
+}
+
 constexpr std::size_t encode_ohb(const ohb& o, bytes_span out) noexcept
 {
     if (out.size() < o.size()) return 0;
@@ -124,25 +129,40 @@ constexpr rtp_mutable_fields original_fields(const rtp_mutable_fields& wire, con
 }
 
 /// RFC 8723 §5.2 step 3: the OHB to send after changing the header from `wire` to `sent`,
-/// given the OHB received with `wire`. Per field:
+/// given the OHB received with `wire`; `o` holds the received OHB on entry and the one to
+/// send on return. Per field:
 ///  - not changed by this MD (sent == wire): its record, if any, is kept as received
 ///    ("otherwise the OHB MUST NOT be modified");
 ///  - changed and not yet recorded: the original value MUST be added;
 ///  - a recorded value is never overwritten (with several MDs the first one's record stays);
 ///  - changed back to its original value: the record SHOULD be removed (we remove it).
+/// In place because that is cheap on the relay path: each field is written and later read
+/// at its own width (a whole new ohb was assembled octet by octet in memory and then
+/// reloaded as one word, which the CPU cannot forward from the octet stores).
+constexpr void update_ohb_in_place(ohb& o, const rtp_mutable_fields& wire,
+                                   const rtp_mutable_fields& sent) noexcept
+{
+    const rtp_mutable_fields orig = original_fields(wire, o);
+    if (sent.payload_type != wire.payload_type) {
+        if (sent.payload_type != orig.payload_type) o.payload_type = orig.payload_type;
+        else o.payload_type.reset();
+    }
+    if (sent.seq != wire.seq) {
+        if (sent.seq != orig.seq) o.seq = orig.seq;
+        else o.seq.reset();
+    }
+    if (sent.marker != wire.marker) {
+        if (sent.marker != orig.marker) o.marker = orig.marker;
+        else o.marker.reset();
+    }
+}
+
+/// update_ohb_in_place on a copy of `received`.
 constexpr ohb update_ohb(const ohb& received, const rtp_mutable_fields& wire,
                          const rtp_mutable_fields& sent) noexcept
 {
-    const rtp_mutable_fields orig = original_fields(wire, received);
     ohb o = received;
-    if (sent.payload_type != wire.payload_type)
-        o.payload_type = sent.payload_type != orig.payload_type
-                             ? std::optional<std::uint8_t>{orig.payload_type}
-                             : std::nullopt;
-    if (sent.seq != wire.seq)
-        o.seq = sent.seq != orig.seq ? std::optional<std::uint16_t>{orig.seq} : std::nullopt;
-    if (sent.marker != wire.marker)
-        o.marker = sent.marker != orig.marker ? std::optional<bool>{orig.marker} : std::nullopt;
+    update_ohb_in_place(o, wire, sent);
     return o;
 }
 

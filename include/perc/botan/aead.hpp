@@ -237,10 +237,8 @@ private:
         std::uint8_t* len = tail + 16;
         const std::uint64_t abits = 8 * std::uint64_t{a_size};
         const std::uint64_t tbits = 8 * std::uint64_t{text.size()};
-        store_be32(len, static_cast<std::uint32_t>(abits >> 32));
-        store_be32(len + 4, static_cast<std::uint32_t>(abits));
-        store_be32(len + 8, static_cast<std::uint32_t>(tbits >> 32));
-        store_be32(len + 12, static_cast<std::uint32_t>(tbits));
+        store_be64(len, abits);
+        store_be64(len + 8, tbits);
         ghash_->ghash_update(acc_, t_rest != 0 ? tail : len, t_rest != 0 ? 32 : 16);
         std::memcpy(s, acc_.data(), 16); // one 16-octet store: the tag compare reloads it whole
     }
