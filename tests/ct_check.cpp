@@ -226,10 +226,8 @@ private:
             h = absorb(h, aad.second);
             h = absorb(h, cipher);
         }
-        perc::store_be32(tag.data(), static_cast<std::uint32_t>(lane[0] >> 32));
-        perc::store_be32(tag.data() + 4, static_cast<std::uint32_t>(lane[0]));
-        perc::store_be32(tag.data() + 8, static_cast<std::uint32_t>(lane[1] >> 32));
-        perc::store_be32(tag.data() + 12, static_cast<std::uint32_t>(lane[1]));
+        perc::store_be64(tag.data(), lane[0]);
+        perc::store_be64(tag.data() + 8, lane[1]);
     }
 
     perc::secret_bytes<key_size> key_;
@@ -308,8 +306,7 @@ private:
     void compute_mac(bytes_view plain, std::span<std::uint8_t, 8> mac) const noexcept
     {
         const std::uint64_t h = absorb(absorb(0xBE5466CF34E90C6Cull, key_.span()), plain);
-        perc::store_be32(mac.data(), static_cast<std::uint32_t>(h >> 32));
-        perc::store_be32(mac.data() + 4, static_cast<std::uint32_t>(h));
+        perc::store_be64(mac.data(), h);
     }
 
     perc::secret_bytes<key_size> key_;

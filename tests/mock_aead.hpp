@@ -72,12 +72,6 @@ inline constexpr std::uint64_t seed_b = 0x13198A2E03707344ull;
 inline constexpr std::uint64_t mul_a = 0x00000100000001B3ull;
 inline constexpr std::uint64_t mul_b = 0x9E3779B97F4A7C15ull;
 
-constexpr void store_be64(std::uint8_t* p, std::uint64_t v) noexcept
-{
-    perc::store_be32(p, static_cast<std::uint32_t>(v >> 32));
-    perc::store_be32(p + 4, static_cast<std::uint32_t>(v));
-}
-
 } // namespace mock_detail
 
 /// Mock AEAD with a KeySize-octet key, 12-octet nonce and 16-octet tag (the RFC 7714 shapes).
@@ -179,8 +173,8 @@ private:
             x->u64(cipher.size());
             x->bytes(cipher);
         }
-        mock_detail::store_be64(tag.data(), a.finish());
-        mock_detail::store_be64(tag.data() + 8, b.finish());
+        perc::store_be64(tag.data(), a.finish());
+        perc::store_be64(tag.data() + 8, b.finish());
     }
 
     perc::secret_bytes<key_size> key_;
@@ -215,8 +209,8 @@ struct basic_mock_kdf {
             x->bytes(key);
             x->bytes(perc::bytes_view{block, 16});
         }
-        mock_detail::store_be64(block, a.finish());
-        mock_detail::store_be64(block + 8, b.finish());
+        perc::store_be64(block, a.finish());
+        perc::store_be64(block + 8, b.finish());
     }
 };
 

@@ -47,6 +47,12 @@ static_assert(stored<4>([](std::uint8_t* p) { perc::store_be24(p, 0xFFC1D2E3u); 
               std::array<std::uint8_t, 4>{0xC1, 0xD2, 0xE3, 0xEE});
 static_assert(stored<5>([](std::uint8_t* p) { perc::store_be32(p, 0xDEADBEEFu); }) ==
               std::array<std::uint8_t, 5>{0xDE, 0xAD, 0xBE, 0xEF, 0xEE});
+static_assert(stored<9>([](std::uint8_t* p) { perc::store_be64(p, 0x0123456789ABCDEFull); }) ==
+              std::array<std::uint8_t, 9>{0x01, 0x23, 0x45, 0x67, 0x89, 0xAB, 0xCD, 0xEF, 0xEE});
+static_assert([] {
+    constexpr std::array<std::uint8_t, 8> b{0xFF, 0x01, 0x80, 0x7F, 0x00, 0x10, 0xFE, 0x02};
+    return perc::load_be64(b.data()) == 0xFF01807F0010FE02ull;
+}());
 
 // RFC 7714 §16 RTP header: SEQ at octets 2-3, timestamp 4-7, SSRC 8-11.
 static_assert([] {
@@ -73,6 +79,56 @@ TEST_CASE("bytes: load/store round trip on random values at unaligned offsets")
         CHECK(perc::load_be24(buf.data() + off) == (v32 & 0xFFFFFFu));
         perc::store_be16(buf.data() + off, v16);
         CHECK(perc::load_be16(buf.data() + off) == v16);
+        const std::uint64_t v64 = r.next();
+        const std::size_t off8 = r.below(9);
+        perc::store_be64(buf.data() + off8, v64);
+        CHECK(perc::load_be64(buf.data() + off8) == v64);
+        CHECK(buf[off8] == static_cast<std::uint8_t>(v64 >> 56));
+        CHECK(buf[off8 + 7] == static_cast<std::uint8_t>(v64));
+    }
+}
+
+namespace {
+// The octet-by-octet form (what constant evaluation runs), to hold the run-time form to.
+constexpr std::array<std::uint8_t, 8> reference_be(std::uint64_t v, std::size_t n)
+{
+    std::array<std::uint8_t, 8> a{};
+    for (std::size_t i = 0; i < n; ++i) a[i] = static_cast<std::uint8_t>(v >> (8 * (n - 1 - i)));
+    return a;
+}
+} // namespace
+
+TEST_CASE("bytes: the run-time load/store (one word and a byte swap) equals the octet form")
+{
+    // The run-time path is a whole-word access plus a swap on little-endian hosts; this holds
+    // it to the octet-by-octet definition (the one the static_asserts above check) at every
+    // alignment, and checks that a store writes no octet beside its own.
+    rng r{0x5EED64};
+    std::array<std::uint8_t, 24> buf{};
+    for (int n = 0; n < 20000; ++n) {
+        const std::uint64_t v = r.next();
+        const std::size_t off = r.below(16);
+        buf.fill(0xEE);
+        perc::store_be64(buf.data() + off, v);
+        auto want = reference_be(v, 8);
+        for (std::size_t i = 0; i < 8; ++i) REQUIRE(buf[off + i] == want[i]);
+        if (off > 0) REQUIRE(buf[off - 1] == 0xEE);
+        REQUIRE(buf[off + 8] == 0xEE);
+        REQUIRE(perc::load_be64(buf.data() + off) == v);
+        REQUIRE(perc::load_be32(buf.data() + off) == static_cast<std::uint32_t>(v >> 32));
+        REQUIRE(perc::load_be16(buf.data() + off) == static_cast<std::uint16_t>(v >> 48));
+
+        buf.fill(0xEE);
+        perc::store_be32(buf.data() + off, static_cast<std::uint32_t>(v));
+        want = reference_be(static_cast<std::uint32_t>(v), 4);
+        for (std::size_t i = 0; i < 4; ++i) REQUIRE(buf[off + i] == want[i]);
+        REQUIRE(buf[off + 4] == 0xEE);
+        buf.fill(0xEE);
+        perc::store_be16(buf.data() + off, static_cast<std::uint16_t>(v));
+        want = reference_be(static_cast<std::uint16_t>(v), 2);
+        REQUIRE(buf[off] == want[0]);
+        REQUIRE(buf[off + 1] == want[1]);
+        REQUIRE(buf[off + 2] == 0xEE);
     }
 }
 

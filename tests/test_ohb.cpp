@@ -448,7 +448,10 @@ TEST_CASE("RFC 8723 §5.2 step 3: chains of MDs over every change pattern keep t
                 ohb o;
                 rtp_mutable_fields wire = orig;
                 for (const auto& sent : {h1, h2, h3}) {
+                    ohb in_place = o;
+                    perc::update_ohb_in_place(in_place, wire, sent);
                     o = perc::update_ohb(o, wire, sent);
+                    REQUIRE(in_place == o); // one rule, two call forms
                     wire = sent;
                     const bytes want = reference_encode(
                         sent.payload_type != orig.payload_type
@@ -467,4 +470,31 @@ TEST_CASE("RFC 8723 §5.2 step 3: chains of MDs over every change pattern keep t
                 }
             }
     CHECK(checked == 18 * 18 * 18 * 3);
+}
+
+TEST_CASE("RFC 8723 §4: decode_ohb_into agrees with decode_ohb and changes nothing on error")
+{
+    // Every Config octet, with PT and SEQ octets in front and a byte of E2E data before them.
+    for (unsigned c = 0; c < 256; ++c) {
+        const std::array<std::uint8_t, 5> plain{0xAA, 0xE1, 0x12, 0x34,
+                                                static_cast<std::uint8_t>(c)};
+        for (std::size_t len = 0; len <= plain.size(); ++len) {
+            const perc::bytes_view in{plain.data() + plain.size() - len, len};
+            const auto whole = perc::decode_ohb(in);
+            ohb value;
+            const perc::bytes_view sentinel{plain.data(), 1};
+            perc::bytes_view rest = sentinel;
+            const perc::errc e = perc::decode_ohb_into(in, value, rest);
+            REQUIRE(e == whole.error());
+            if (e == perc::errc::ok) {
+                REQUIRE(value == whole->value);
+                REQUIRE(rest.data() == whole->rest.data());
+                REQUIRE(rest.size() == whole->rest.size());
+            } else {
+                REQUIRE(value.empty()); // untouched
+                REQUIRE(rest.data() == sentinel.data());
+                REQUIRE(rest.size() == sentinel.size());
+            }
+        }
+    }
 }

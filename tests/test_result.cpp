@@ -45,7 +45,27 @@ constexpr int copy_and_read(int x)
     return b.value_or(-1) + c.value_or(-1);
 }
 
+// fill_in_place in a constant expression: a value, or the fill's error.
+constexpr result<point> filled(int x)
+{
+    return result<point>{perc::fill_in_place, [&](point& p) {
+                             if (x < 0) return errc::invalid_argument;
+                             p.x = x;
+                             p.y = 2 * x;
+                             return errc::ok;
+                         }};
+}
+
+constexpr result<point> made(int x)
+{
+    return result<point>{std::in_place, [&] { return point{x, x + 1}; }};
+}
+
 } // namespace
+
+static_assert(filled(4)->sum() == 12);
+static_assert(filled(-1).error() == errc::invalid_argument);
+static_assert(made(3)->sum() == 7);
 
 // constexpr use: every accessor works in a constant expression.
 static_assert(half(8).has_value());
@@ -165,4 +185,62 @@ TEST_CASE("result: the value is constructed and destroyed exactly once per copy"
         CHECK(counted::live == 1);
     }
     CHECK(counted::live == 0);
+}
+
+namespace {
+// Counts constructions, destructions and moves: built in place means no move at all.
+struct tracked {
+    static inline int live = 0;
+    static inline int moves = 0;
+    int v = 7; // a default member initialiser: fill_in_place runs it
+    tracked() noexcept { ++live; }
+    tracked(tracked&& o) noexcept : v(o.v)
+    {
+        ++live;
+        ++moves;
+    }
+    tracked(const tracked&) = delete;
+    ~tracked() { --live; }
+};
+} // namespace
+
+TEST_CASE("result: fill_in_place builds the value where it lives, or holds the fill's error")
+{
+    tracked::live = 0;
+    tracked::moves = 0;
+    {
+        auto ok = result<tracked>{perc::fill_in_place, [](tracked& t) {
+                                      CHECK(t.v == 7); // default-initialised: initialisers ran
+                                      t.v = 42;
+                                      return errc::ok;
+                                  }};
+        REQUIRE(ok.has_value());
+        CHECK(ok->v == 42);
+        CHECK(tracked::live == 1);
+        CHECK(tracked::moves == 0);
+
+        // A failing fill: the half-built value is destroyed, the error is kept.
+        auto bad = result<tracked>{perc::fill_in_place, [](tracked& t) {
+                                       t.v = 1;
+                                       return errc::auth_failed;
+                                   }};
+        CHECK_FALSE(bad.has_value());
+        CHECK(bad.error() == errc::auth_failed);
+        CHECK(tracked::live == 1); // only `ok`'s value is alive
+    }
+    CHECK(tracked::live == 0);
+}
+
+TEST_CASE("result: in_place constructs from the factory's prvalue without a move")
+{
+    tracked::live = 0;
+    tracked::moves = 0;
+    {
+        auto r = result<tracked>{std::in_place, [] { return tracked{}; }};
+        REQUIRE(r.has_value());
+        CHECK(r->v == 7);
+        CHECK(tracked::live == 1);
+        CHECK(tracked::moves == 0); // guaranteed copy elision into the result
+    }
+    CHECK(tracked::live == 0);
 }

@@ -157,8 +157,13 @@ public:
     {
         open_input a;
         if (errc e = open_arguments(from, in, scratch, a); e != errc::ok) return e;
-        return from.rx_streams_.apply(a.ssrc, from.auto_create_,
-                                      [&](stream_type& rs) { return open_on(from, rs, a); });
+        return from.rx_streams_.apply(
+            a.ssrc, from.auto_create_, [&](stream_type& rs) -> result<md_opened> {
+                auto oi = receive_index(rs, a.wire.seq);
+                if (!oi) return oi.error();
+                return result<md_opened>{
+                    fill_in_place, [&](md_opened& m) { return open_into(from, rs, a, *oi, m); }};
+            });
     }
 
     /// RFC 8723 §5.2 steps 2–4 for one outgoing link: applies `changes` to PT, SEQ, M and the
@@ -177,9 +182,12 @@ public:
     {
         forward_plan f;
         if (errc e = forward_arguments(opened, to, out, changes, f); e != errc::ok) return e;
-        return to.tx_streams_.apply(opened.ssrc, to.auto_create_, [&](stream_type& ts) {
-            return forward_on(opened, to, ts, out, changes, f);
-        });
+        return to.tx_streams_.apply(opened.ssrc, to.auto_create_,
+                                    [&](stream_type& ts) -> result<relayed> {
+                                        auto ti = send_index(ts, f.sent.seq);
+                                        if (!ti) return ti.error();
+                                        return forward_on(opened, to, ts, out, changes, f, *ti);
+                                    });
     }
 
     /// open_rtp then forward_rtp to one link, in `out` (in place if out starts at `in`).
@@ -191,31 +199,31 @@ public:
     result<relayed> relay_rtp(link_type& from, link_type& to, bytes_view in, bytes_span out,
                               const relay_changes& changes = {}) noexcept
     {
-        auto h = decode_rtp_header(in);
-        if (!h) return h.error();
-        if (!in_place_or_disjoint(in, out)) return errc::buffer_overlap;
+        open_input a;
+        if (errc e = open_arguments(from, in, out, a); e != errc::ok) return e;
         if (errc e = check_changes(changes, in, out); e != errc::ok) return e;
-        const std::size_t hs = h->header_size;
-        const std::size_t new_hs = new_header_size(changes, h->base_header_size(), hs);
+        const std::size_t hs = a.header_size;
+        const std::size_t base = rtp_fixed_header_size + 4u * (in[0] & 0x0Fu);
+        const std::size_t new_hs = new_header_size(changes, base, hs);
         const std::size_t need = new_hs + (in.size() - hs) + relay_growth +
                                  ((to.ekt_ && !from.ekt_) ? 1u : 0u);
         if (out.size() < need) return errc::buffer_too_small;
-        if (!from.rx_.has_key() || !to.tx_.has_key()) return errc::no_key;
+        if (!to.tx_.has_key()) return errc::no_key;
         if (to.tx_.srtp_packets_remaining() == 0) return errc::key_usage_exhausted;
         // Incoming checks first, then the outgoing SEQ, all before anything is decrypted.
-        stream_type* rs = from.rx_streams_.find(h->ssrc);
+        stream_type* rs = from.rx_streams_.find(a.ssrc);
+        std::uint64_t in_index = 0;
         if (rs != nullptr) {
-            auto oi = rs->rtp_index.estimate(h->seq);
+            auto oi = receive_index(*rs, a.wire.seq);
             if (!oi) return oi.error();
-            if (errc r = rs->rtp_replay.check(*oi); r != errc::ok) return r;
+            in_index = *oi;
         }
-        stream_type* ts = to.tx_streams_.find(h->ssrc);
+        stream_type* ts = to.tx_streams_.find(a.ssrc);
+        std::uint64_t out_index = 0;
         if (ts != nullptr) {
-            auto ti = ts->rtp_index.estimate(changes.seq.value_or(h->seq));
-            if (!ti)
-                return ti.error() == errc::index_exhausted ? errc::index_exhausted
-                                                           : errc::index_reused;
-            if (ts->rtp_replay.check(*ti) != errc::ok) return errc::index_reused;
+            auto ti = send_index(*ts, changes.seq.value_or(a.wire.seq));
+            if (!ti) return ti.error();
+            out_index = *ti;
         } else if (!to.auto_create_) {
             return errc::no_stream;
         } else if (to.tx_streams_.full()) {
@@ -227,14 +235,13 @@ public:
             return forward_rtp(*opened, to, out, changes);
         }
         // Both streams exist (every packet but a stream's first): open and forward on the
-        // entries found above, without looking them up again.
-        open_input a;
-        if (errc e = open_arguments(from, in, out, a); e != errc::ok) return e;
-        auto opened = open_on(from, *rs, a);
+        // entries and indices found above, without looking them up again.
+        auto opened = result<md_opened>{
+            fill_in_place, [&](md_opened& m) { return open_into(from, *rs, a, in_index, m); }};
         if (!opened) return opened.error();
         forward_plan f;
         if (errc e = forward_arguments(*opened, to, out, changes, f); e != errc::ok) return e;
-        return forward_on(*opened, to, *ts, out, changes, f);
+        return forward_on(*opened, to, *ts, out, changes, f, out_index);
     }
 
 private:
@@ -261,6 +268,12 @@ private:
         a.in = in;
         a.srtp = in;
         a.scratch = scratch;
+        // Written before any early return, so that no path leaves them unset (GCC's
+        // -Wmaybe-uninitialized cannot tie the returned errc to the stores below).
+        a.header_size = 0;
+        a.outer_plain = 0;
+        a.ssrc = 0;
+        a.wire = {};
         if (from.ekt_) {
             auto split = decode_ekt_field(in);
             if (!split) return split.error();
@@ -283,44 +296,56 @@ private:
         return errc::ok;
     }
 
-    // open_rtp on the incoming stream `rs` of a.ssrc.
-    static result<md_opened> open_on(link_type& from, stream_type& rs, const open_input& a) noexcept
+    // The index of `seq` on an incoming stream, if it may be received (RFC 3711 §3.3.2).
+    static result<std::uint64_t> receive_index(const stream_type& rs, std::uint16_t seq) noexcept
     {
-        return result<md_opened>{fill_in_place, [&](md_opened& m) -> errc {
-                                     auto oi = rs.rtp_index.estimate(a.wire.seq);
-                                     if (!oi) return oi.error();
-                                     if (errc r = rs.rtp_replay.check(*oi); r != errc::ok) return r;
-                                     const std::size_t hs = a.header_size;
-                                     const bytes_view header = a.srtp.first(hs);
-                                     const bytes_span p = a.scratch.subspan(hs, a.outer_plain);
-                                     if (errc e = from.rx_.open_rtp(a.ssrc, *oi, aad_view{header},
-                                                                    a.srtp.subspan(hs), p);
-                                         e != errc::ok)
-                                         return e;
-                                     bytes_view rest;
-                                     errc bad = decode_ohb_into(p, m.received, rest);
-                                     // RFC 8723 §8: an E2E tag (16 octets in both profiles, the
-                                     // size of the outer tag) must precede the OHB; a shorter
-                                     // packet cannot be valid end to end.
-                                     if (bad == errc::ok && rest.size() < Outer::tag_size)
-                                         bad = errc::ohb_truncated;
-                                     if (bad != errc::ok) {
-                                         (void)from.rx_.reseal_rtp(a.ssrc, *oi, aad_view{header}, p,
-                                                                   p);
-                                         return bad;
-                                     }
-                                     if (a.scratch.data() != a.in.data())
-                                         std::memcpy(a.scratch.data(), a.srtp.data(), hs);
-                                     rs.rtp_index.commit(*oi);
-                                     rs.rtp_replay.commit(*oi);
-                                     m.packet = a.scratch.first(hs + a.outer_plain);
-                                     m.header_size = hs;
-                                     m.ssrc = a.ssrc;
-                                     m.wire = a.wire;
-                                     m.inner_size = rest.size();
-                                     m.ekt_tag = a.ekt_tag;
-                                     return errc::ok;
-                                 }};
+        auto oi = rs.rtp_index.estimate(seq);
+        if (!oi) return oi.error();
+        if (errc r = rs.rtp_replay.check(*oi); r != errc::ok) return r;
+        return *oi;
+    }
+
+    // The index of `seq` on an outgoing stream, if it was never sent there (an IV must
+    // never repeat, RFC 7714 §8.4).
+    static result<std::uint64_t> send_index(const stream_type& ts, std::uint16_t seq) noexcept
+    {
+        auto ti = ts.rtp_index.estimate(seq);
+        if (!ti)
+            return ti.error() == errc::index_exhausted ? errc::index_exhausted : errc::index_reused;
+        if (ts.rtp_replay.check(*ti) != errc::ok) return errc::index_reused;
+        return *ti;
+    }
+
+    // open_rtp on the incoming stream `rs` of a.ssrc at `index` (from receive_index), into
+    // `m` (default-initialised; written only on success).
+    static errc open_into(link_type& from, stream_type& rs, const open_input& a,
+                          std::uint64_t index, md_opened& m) noexcept
+    {
+        const std::size_t hs = a.header_size;
+        const bytes_view header = a.srtp.first(hs);
+        const bytes_span p = a.scratch.subspan(hs, a.outer_plain);
+        if (errc e = from.rx_.open_rtp(a.ssrc, index, aad_view{header}, a.srtp.subspan(hs), p);
+            e != errc::ok)
+            return e;
+        bytes_view rest;
+        errc bad = decode_ohb_into(p, m.received, rest);
+        // RFC 8723 §8: an E2E tag (16 octets in both profiles, the size of the outer tag)
+        // must precede the OHB; a shorter packet cannot be valid end to end.
+        if (bad == errc::ok && rest.size() < Outer::tag_size) bad = errc::ohb_truncated;
+        if (bad != errc::ok) {
+            (void)from.rx_.reseal_rtp(a.ssrc, index, aad_view{header}, p, p);
+            return bad;
+        }
+        if (a.scratch.data() != a.in.data()) std::memcpy(a.scratch.data(), a.srtp.data(), hs);
+        rs.rtp_index.commit(index);
+        rs.rtp_replay.commit(index);
+        m.packet = a.scratch.first(hs + a.outer_plain);
+        m.header_size = hs;
+        m.ssrc = a.ssrc;
+        m.wire = a.wire;
+        m.inner_size = rest.size();
+        m.ekt_tag = a.ekt_tag;
+        return errc::ok;
     }
 
     // forward_rtp's sizes and sent values once checked (everything but the stream state).
@@ -363,17 +388,12 @@ private:
         return errc::ok;
     }
 
-    // forward_rtp on the outgoing stream `ts` of opened.ssrc.
+    // forward_rtp on the outgoing stream `ts` of opened.ssrc at `index` (from send_index).
     static result<relayed> forward_on(const md_opened& opened, link_type& to, stream_type& ts,
                                       bytes_span out, const relay_changes& changes,
-                                      const forward_plan& f) noexcept
+                                      const forward_plan& f, std::uint64_t index) noexcept
     {
         using action = relay_changes::extension_action;
-        auto ti = ts.rtp_index.estimate(f.sent.seq);
-        if (!ti)
-            return ti.error() == errc::index_exhausted ? errc::index_exhausted : errc::index_reused;
-        if (ts.rtp_replay.check(*ti) != errc::ok) return errc::index_reused;
-
         const bytes_view src = opened.packet;
         const std::size_t hs = opened.header_size;
         const std::size_t base = f.base;
@@ -401,14 +421,14 @@ private:
                             changes.extension_body.size());
         }
         (void)encode_ohb(f.next, out.subspan(f.new_hs + opened.inner_size));
-        if (errc e = to.tx_.seal_rtp(opened.ssrc, *ti, aad_view{out.first(f.new_hs)},
+        if (errc e = to.tx_.seal_rtp(opened.ssrc, index, aad_view{out.first(f.new_hs)},
                                      out.subspan(f.new_hs, f.plain),
                                      out.subspan(f.new_hs, f.plain + Outer::tag_size));
             e != errc::ok)
             return e;
         if (f.ekt_size != 0) std::memcpy(out.data() + f.total, saved, f.ekt_size);
-        ts.rtp_index.commit(*ti);
-        ts.rtp_replay.commit(*ti);
+        ts.rtp_index.commit(index);
+        ts.rtp_replay.commit(index);
         return result<relayed>{std::in_place, [&] {
                                    return relayed{.packet = out.first(f.total + f.ekt_size),
                                                   .sent = f.sent,

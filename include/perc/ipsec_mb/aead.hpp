@@ -79,33 +79,27 @@ const gcm_functions* gcm_table(IMB_ARCH arch) noexcept
     }
 }
 
-/// Expanded key material. The library wants it 64-octet aligned: its header only says so
-/// when the application defines LINUX, hence the explicit alignas. Wiped on destruction.
+/// Expanded key material and the library's per-call GCM context. The library wants the key
+/// data 64-octet aligned: its header only says so when the application defines LINUX, hence
+/// the explicit alignas. The context is written by every call (it ends up holding keystream
+/// and GHASH state of that call) and carries nothing from one call to the next; it lives
+/// here beside the key rather than on each call's stack, because what it holds reveals no
+/// more than the key data next to it (GHASH key powers included), and wiping a stack copy
+/// after every call cost more than the glue around it. Both are wiped on destruction.
 struct alignas(64) gcm_key_block {
     gcm_key_data data;
-    gcm_key_block() noexcept { std::memset(&data, 0, sizeof data); }
+    alignas(64) gcm_context_data ctx;
+    gcm_key_block() noexcept
+    {
+        std::memset(&data, 0, sizeof data);
+        std::memset(&ctx, 0, sizeof ctx);
+    }
     gcm_key_block(const gcm_key_block&) = delete;
     gcm_key_block& operator=(const gcm_key_block&) = delete;
     ~gcm_key_block()
     {
         secure_wipe(bytes_span{reinterpret_cast<std::uint8_t*>(&data), sizeof data});
-    }
-};
-
-/// Per-call GCM state on the stack, filled in by the library. It ends up holding keystream
-/// and the GHASH state of the call (from which H could be solved): wiped at scope end.
-struct gcm_scratch {
-    alignas(64) gcm_context_data ctx;
-    gcm_scratch() noexcept = default;
-    gcm_scratch(const gcm_scratch&) = delete;
-    gcm_scratch& operator=(const gcm_scratch&) = delete;
-    ~gcm_scratch()
-    {
-        // A constant-size memset becomes a few vector stores; through the run-time-sized
-        // secure_wipe GCC emits `rep stos`, whose start-up cost showed in profiles of small
-        // packets. The barrier keeps the stores alive as secure_wipe's does.
-        std::memset(&ctx, 0, sizeof ctx);
-        asm volatile("" ::"r"(&ctx) : "memory");
+        secure_wipe(bytes_span{reinterpret_cast<std::uint8_t*>(&ctx), sizeof ctx});
     }
 };
 
@@ -208,14 +202,13 @@ public:
     /// out = GCM-CTR(in), tag = GHASH(aad, out) ⊕ AES_K(J0).
     /// `out` has in.size() octets and is either `in` itself or disjoint from it.
     /// Errors: no_key, invalid_argument (size), buffer_overlap. Allocation: none.
-    errc seal(std::span<const std::uint8_t, nonce_size> nonce, aad_view aad, bytes_view in,
+    errc seal(std::span<const std::uint8_t, nonce_size> nonce, const aad_view& aad, bytes_view in,
               bytes_span out, std::span<std::uint8_t, tag_size> tag) noexcept
     {
         if (errc e = check_aead_arguments(has_key(), in, out, max_plaintext_size); e != errc::ok)
             return e;
-        detail::gcm_scratch s;
         if (aad.second.empty()) {
-            fn_->enc(&key_->data, &s.ctx, out.data(), in.data(), in.size(), nonce.data(),
+            fn_->enc(&key_->data, &key_->ctx, out.data(), in.data(), in.size(), nonce.data(),
                      aad.first.data(), aad.first.size(), tag.data(), tag_size);
             return errc::ok;
         }
@@ -225,40 +218,39 @@ public:
             std::uint8_t a[joined_aad_max];
             if (!aad.first.empty()) std::memcpy(a, aad.first.data(), aad.first.size());
             std::memcpy(a + aad.first.size(), aad.second.data(), aad.second.size());
-            fn_->enc(&key_->data, &s.ctx, out.data(), in.data(), in.size(), nonce.data(), a, a_size,
-                     tag.data(), tag_size);
+            fn_->enc(&key_->data, &key_->ctx, out.data(), in.data(), in.size(), nonce.data(), a,
+                     a_size, tag.data(), tag_size);
             return errc::ok;
         }
         // Long two-piece AAD: counter mode via the one-shot call without AAD (its tag is
         // discarded), then the tag over the real AAD by the GHASH route.
         if (!in.empty()) {
             std::uint8_t unused[tag_size];
-            fn_->enc(&key_->data, &s.ctx, out.data(), in.data(), in.size(), nonce.data(), nullptr,
-                     0, unused, tag_size);
+            fn_->enc(&key_->data, &key_->ctx, out.data(), in.data(), in.size(), nonce.data(),
+                     nullptr, 0, unused, tag_size);
         }
-        expected_tag(nonce, aad, bytes_view{out.data(), out.size()}, tag.data(), s);
+        expected_tag(nonce, aad, bytes_view{out.data(), out.size()}, tag.data());
         return errc::ok;
     }
 
     /// Verifies `tag` over aad ‖ in; only if it matches, out = GCM-CTR(in).
     /// On errc::auth_failed nothing has been written to `out`.
     /// Errors: no_key, invalid_argument, buffer_overlap, auth_failed. Allocation: none.
-    errc open(std::span<const std::uint8_t, nonce_size> nonce, aad_view aad, bytes_view in,
+    errc open(std::span<const std::uint8_t, nonce_size> nonce, const aad_view& aad, bytes_view in,
               std::span<const std::uint8_t, tag_size> tag, bytes_span out) noexcept
     {
         if (errc e = check_aead_arguments(has_key(), in, out, max_plaintext_size); e != errc::ok)
             return e;
-        detail::gcm_scratch s;
         if (in.size() <= open_scratch_max && aad.size() <= joined_aad_max)
-            return open_via_scratch(nonce, aad, in, tag, out, s);
+            return open_via_scratch(nonce, aad, in, tag, out);
         std::uint8_t want[tag_size];
         scoped_wipe wipe_want{want};
-        expected_tag(nonce, aad, in, want, s);
+        expected_tag(nonce, aad, in, want);
         if (!ct_equal(want, tag)) return errc::auth_failed; // RFC 7714 §5.3: verify first
         if (!in.empty()) {
             std::uint8_t unused[tag_size]; // GHASH of the (public) ciphertext: no secret
-            fn_->dec(&key_->data, &s.ctx, out.data(), in.data(), in.size(), nonce.data(), nullptr,
-                     0, unused, tag_size);
+            fn_->dec(&key_->data, &key_->ctx, out.data(), in.data(), in.size(), nonce.data(),
+                     nullptr, 0, unused, tag_size);
         }
         return errc::ok;
     }
@@ -266,9 +258,9 @@ public:
 private:
     // One-shot decryption into wiped stack scratch; `out` is written only after the tag
     // matched (see the class comment).
-    errc open_via_scratch(std::span<const std::uint8_t, nonce_size> nonce, aad_view aad,
+    errc open_via_scratch(std::span<const std::uint8_t, nonce_size> nonce, const aad_view& aad,
                           bytes_view in, std::span<const std::uint8_t, tag_size> tag,
-                          bytes_span out, detail::gcm_scratch& s) const noexcept
+                          bytes_span out) const noexcept
     {
         const std::uint8_t* a = aad.first.data();
         std::uint8_t joined[joined_aad_max]; // AAD is public: no wipe
@@ -279,8 +271,8 @@ private:
         }
         alignas(64) std::uint8_t plain[open_scratch_max];
         std::uint8_t got[tag_size];
-        fn_->dec(&key_->data, &s.ctx, plain, in.data(), in.size(), nonce.data(), a, aad.size(), got,
-                 tag_size);
+        fn_->dec(&key_->data, &key_->ctx, plain, in.data(), in.size(), nonce.data(), a, aad.size(),
+                 got, tag_size);
         const bool ok = ct_equal(bytes_view{got, tag_size}, tag);
         if (ok && !in.empty()) std::memcpy(out.data(), plain, in.size());
         secure_wipe(bytes_span{plain, in.size()});
@@ -304,7 +296,7 @@ private:
     // place, one block joining first's tail with second's head, the rest of second (padded
     // by the library), the text's whole blocks in place, then its partial last block
     // together with the length block.
-    void ghash_pieces(aad_view aad, bytes_view text, std::uint8_t s[16]) const noexcept
+    void ghash_pieces(const aad_view& aad, bytes_view text, std::uint8_t s[16]) const noexcept
     {
         const std::size_t f_full = aad.first.size() & ~std::size_t{15};
         ghash(aad.first.data(), f_full, s);
@@ -340,8 +332,8 @@ private:
     }
 
     // t = GHASH_H(aad ‖ pad ‖ text ‖ pad ‖ len64(aad) ‖ len64(text)) ⊕ AES_K(IV ‖ 1).
-    void expected_tag(std::span<const std::uint8_t, nonce_size> nonce, aad_view aad,
-                      bytes_view text, std::uint8_t t[16], detail::gcm_scratch& g) const noexcept
+    void expected_tag(std::span<const std::uint8_t, nonce_size> nonce, const aad_view& aad,
+                      bytes_view text, std::uint8_t t[16]) const noexcept
     {
         std::uint8_t s[16] = {};
         scoped_wipe wipe_s{s};
@@ -377,7 +369,8 @@ private:
             store_be32(j0 + 12, 1);
             fn_->cfb_one(mask, mask, j0, key_->data.expanded_keys, 16);
         } else {
-            fn_->enc(&key_->data, &g.ctx, nullptr, nullptr, 0, nonce.data(), nullptr, 0, mask, 16);
+            fn_->enc(&key_->data, &key_->ctx, nullptr, nullptr, 0, nonce.data(), nullptr, 0, mask,
+                     16);
         }
         for (std::size_t i = 0; i < 16; ++i) t[i] = static_cast<std::uint8_t>(s[i] ^ mask[i]);
     }
