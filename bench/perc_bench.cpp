@@ -13,11 +13,11 @@
 // Method: a "case" owns three implementations (ours, raw, libsrtp2). Each implementation is
 // a pair of lambdas: stage(batch) copies the next batch of packets into hot work buffers and
 // resets per-round state (untimed); run() processes that batch (timed) and returns how many
-// packets had the expected outcome. measure() runs many rounds, rotating the order of the
-// three implementations each round, and reports medians of per-packet nanoseconds and
-// medians of per-round ratios — so load from other processes on a shared machine hits all
-// three alike. Heap allocations inside run() are counted (operator new, Botan's
-// allocate_memory, malloc/calloc/realloc).
+// packets had the expected outcome. measure() runs many rounds; within a round the three
+// implementations take turns batch by batch, in a rotating order, and it reports medians of
+// per-packet nanoseconds and medians of per-round ratios — so load from other processes on a
+// shared machine hits all three alike. Heap allocations inside run() are counted
+// (operator new, Botan's allocate_memory, malloc/calloc/realloc).
 //
 // Every case is written once, as a template over a suite<Backend, KeySize> (the backend
 // traits name the transform, double endpoint, Media Distributor, KDF and raw AEAD types), and
@@ -382,61 +382,64 @@ struct measurement {
     std::vector<double> vs_raw, vs_lib; ///< per-round ours/raw, ours/libsrtp2
 };
 
-/// One round of one implementation: every batch staged, then timed. The round's value is the
-/// median over its batches of ns per packet, so a batch that the scheduler preempted (the
-/// machine is shared) does not move it; the median over rounds is reported.
+/// One batch of one implementation: staged (untimed), then run (timed). Returns ns per packet
+/// (NaN for an absent implementation).
 template <class I>
-double run_round(const plan& p, I& im, samples& s, const char* label)
+double time_batch(const plan& p, I& im, std::size_t b, samples& s, const char* label)
 {
     if constexpr (std::is_same_v<I, absent>) {
-        (void)p, (void)im, (void)s, (void)label;
+        (void)p, (void)im, (void)b, (void)s, (void)label;
         return std::numeric_limits<double>::quiet_NaN();
     } else {
         s.present = true;
-        std::vector<double> per_batch;
-        per_batch.reserve(p.batches);
-        for (std::size_t b = 0; b < p.batches; ++b) {
-            im.stage(b);
-            const std::uint64_t a0 = alloc_events();
-            const auto t0 = clock_type::now();
-            const std::size_t good = im.run();
-            const auto t1 = clock_type::now();
-            s.allocs += alloc_events() - a0;
-            per_batch.push_back(static_cast<double>(elapsed_ns(t0, t1)) /
-                                static_cast<double>(p.batch));
-            if (good != p.batch) {
-                std::fprintf(stderr, "perc-bench: %s: %zu of %zu packets had the wrong outcome\n",
-                             label, p.batch - good, p.batch);
-                std::exit(1);
-            }
+        im.stage(b);
+        const std::uint64_t a0 = alloc_events();
+        const auto t0 = clock_type::now();
+        const std::size_t good = im.run();
+        const auto t1 = clock_type::now();
+        s.allocs += alloc_events() - a0;
+        s.packets += p.batch;
+        if (good != p.batch) {
+            std::fprintf(stderr, "perc-bench: %s: %zu of %zu packets had the wrong outcome\n",
+                         label, p.batch - good, p.batch);
+            std::exit(1);
         }
-        s.packets += p.packets();
-        const double per = median(std::move(per_batch));
-        s.ns.push_back(per);
-        return per;
+        return static_cast<double>(elapsed_ns(t0, t1)) / static_cast<double>(p.batch);
     }
 }
 
-/// Runs one warm-up round, then p.rounds rounds; round r runs the three implementations in
-/// the order rotated by r, so none of them always runs first (cold) or last.
+/// Runs one warm-up round, then p.rounds rounds. Within a round the three implementations
+/// take turns batch by batch (batch b of each, in an order rotated by round and batch, so
+/// none always runs first), so a slow stretch of a shared machine lands on all three alike.
+/// A round's value per implementation is the median over its batches of ns per packet (a
+/// batch the scheduler preempted does not move it); a round's ratio is ours ÷ the other,
+/// and the report gives medians over rounds.
 template <class Ours, class Raw, class Lib>
 measurement measure(const plan& p, const char* name, Ours& a, Raw& b, Lib& c)
 {
     measurement m;
-    auto one = [&](std::size_t w, measurement& into) -> double {
+    samples warm[3];
+    auto one = [&](std::size_t w, std::size_t batch, samples* into) -> double {
         switch (w) {
-        case ours: return run_round(p, a, into.s[ours], name);
-        case raw: return run_round(p, b, into.s[raw], "raw");
-        default: return run_round(p, c, into.s[lib], "libsrtp2");
+        case ours: return time_batch(p, a, batch, into[ours], name);
+        case raw: return time_batch(p, b, batch, into[raw], "raw");
+        default: return time_batch(p, c, batch, into[lib], "libsrtp2");
         }
     };
-    measurement warm;
-    for (std::size_t w = 0; w < 3; ++w) one(w, warm);
-    for (std::size_t r = 0; r < p.rounds; ++r) {
+    std::vector<double> per_batch[3];
+    for (std::size_t r = 0; r <= p.rounds; ++r) {
+        const bool warm_up = r == 0;
+        for (auto& v : per_batch) v.clear();
+        for (std::size_t batch = 0; batch < p.batches; ++batch)
+            for (std::size_t k = 0; k < 3; ++k) {
+                const std::size_t w = (r + batch + k) % 3;
+                per_batch[w].push_back(one(w, batch, warm_up ? warm : m.s));
+            }
+        if (warm_up) continue;
         double ns[3];
-        for (std::size_t k = 0; k < 3; ++k) {
-            const std::size_t w = (r + k) % 3;
-            ns[w] = one(w, m);
+        for (std::size_t w = 0; w < 3; ++w) {
+            ns[w] = median(per_batch[w]);
+            if (m.s[w].present) m.s[w].ns.push_back(ns[w]);
         }
         if (m.s[raw].present) m.vs_raw.push_back(ns[ours] / ns[raw]);
         if (m.s[lib].present) m.vs_lib.push_back(ns[ours] / ns[lib]);

@@ -36,19 +36,21 @@ public:
     /// An index already behind the window is ignored: its ring slot belongs to a newer index.
     constexpr void commit(std::uint64_t index) noexcept
     {
-        if (started_ && index < top_ && top_ - index >= Bits) return;
         if (!started_) {
             started_ = true;
             bits_ = {};
             top_ = index;
         } else if (index > top_) {
-            const std::uint64_t delta = index - top_;
-            if (delta >= Bits) {
+            // The slots of the indices skipped over are cleared; the new top's own slot is
+            // set below. In order (index == top + 1) nothing is cleared at all.
+            if (index - top_ >= Bits) {
                 bits_ = {};
             } else {
-                for (std::uint64_t i = top_ + 1; i <= index; ++i) clear(i);
+                for (std::uint64_t i = top_ + 1; i < index; ++i) clear(i);
             }
             top_ = index;
+        } else if (top_ - index >= Bits) {
+            return;
         }
         set(index);
     }
