@@ -1840,7 +1840,7 @@ int main(int argc, char** argv)
         "perc-bench: perc vs raw AEAD of the same backend vs %s\n"
         "backends: Botan %s (raw = perc adapter); %s\n"
         "build: %s, %s; %zu rounds x %zu packets per implementation (batches of %zu), "
-        "order rotated per round; medians\n"
+        "implementations take turns batch by batch, order rotated; medians\n"
         "ns: steady_clock per batch of %zu packets, median over a round's batches, then over "
         "rounds; cycles/byte = ns x %.3f GHz / payload, "
         "the TSC rate calibrated with rdtsc against steady_clock (a constant-rate TSC, "
