@@ -95,6 +95,17 @@ static_assert([] {
 }());
 static_assert(perc::decode_rtp_header(perc::bytes_view{rfc7714_packet.data(), 11}).error() ==
               errc::truncated);
+// decode_rtp_header_into: the same parse into caller storage (decode_rtp_header wraps it).
+static_assert([] {
+    perc::rtp_header_view h;
+    return perc::decode_rtp_header_into(view(full_packet), h) == errc::ok && h.header_size == 24 &&
+           h.csrc_count == 1 && h.extension_profile == 0xBEDE;
+}());
+static_assert([] {
+    perc::rtp_header_view h;
+    return perc::decode_rtp_header_into(perc::bytes_view{rfc7714_packet.data(), 11}, h) ==
+           errc::truncated;
+}());
 static_assert(perc::extension_form(0xBEDE) == perc::rtp_extension_form::one_byte);
 static_assert(perc::extension_form(0x1000) == perc::rtp_extension_form::two_byte);
 static_assert(perc::extension_form(0x100F) == perc::rtp_extension_form::two_byte);

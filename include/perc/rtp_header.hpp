@@ -54,17 +54,17 @@ struct rtp_header_view {
     }
 };
 
-/// Parses the RTP header at the start of `packet`.
+/// Parses the RTP header at the start of `packet` into `h` (default-constructed on entry).
 /// Errors: truncated (shorter than 12 + 4·CC, or than the extension header),
-/// bad_rtp_version (V != 2), bad_extension (extension length runs past the packet).
+/// bad_rtp_version (V != 2), bad_extension (extension length runs past the packet); then
+/// `h` may hold some fields and must not be used.
 /// Does not look inside the payload (padding is only meaningful after decryption).
 /// Allocation: none. Thread safety: pure.
-constexpr result<rtp_header_view> decode_rtp_header(bytes_view packet) noexcept
+constexpr errc decode_rtp_header_into(bytes_view packet, rtp_header_view& h) noexcept
 {
     if (packet.size() < rtp_fixed_header_size) return errc::truncated;
     const std::uint8_t b0 = packet[0];
     if ((b0 >> 6) != 2) return errc::bad_rtp_version;
-    rtp_header_view h;
     h.packet = packet;
     h.padding = (b0 & 0x20) != 0;
     h.extension = (b0 & 0x10) != 0;
@@ -86,7 +86,15 @@ constexpr result<rtp_header_view> decode_rtp_header(bytes_view packet) noexcept
         size += body;
     }
     h.header_size = size;
-    return h;
+    return errc::ok;
+}
+
+/// decode_rtp_header_into as a result, the view built in place in it (every per-packet call
+/// starts here, and a local view moved into the result copied its 72 octets each time).
+constexpr result<rtp_header_view> decode_rtp_header(bytes_view packet) noexcept
+{
+    return result<rtp_header_view>{
+        fill_in_place, [&](rtp_header_view& h) { return decode_rtp_header_into(packet, h); }};
 }
 
 /// RFC 3550 §5.1: with P set, the last payload octet counts the padding octets (itself
