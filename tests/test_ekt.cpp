@@ -1248,6 +1248,71 @@ TEST_CASE_TEMPLATE("RFC 8870 §4.1/§4.3.2 negative matrix: every truncation and
 
 // ================================================================ Media Distributor pass-through
 
+TEST_CASE_TEMPLATE("RFC 8870 §4.3 / RFC 8723 §5.2: relaying from a link without EKT to one "
+                   "with EKT appends a ShortEKTField; the other way drops the EKT Tag",
+                   P, PROFILES)
+{
+    material<P> m;
+    const bytes hop_a = pattern(P::key_size, 70), hop_a_back = pattern(P::key_size, 71);
+    const bytes hop_b = pattern(P::key_size, 72), hop_b_up = pattern(P::key_size, 73);
+    const bytes salt = pattern(12, 74);
+    perc::session_options with_ekt;
+    with_ekt.ekt = true;
+    // The sender's hop, once as a link with EKT and once without; the receiver's hop with
+    // EKT (b) and without (c).
+    perc::md_link<typename P::outer> a_ekt, a_plain, b, c;
+    REQUIRE(a_ekt.init(hop_a, salt, hop_a_back, salt, with_ekt) == errc::ok);
+    REQUIRE(a_plain.init(hop_a, salt, hop_a_back, salt) == errc::ok);
+    REQUIRE(b.init(hop_b_up, salt, hop_b, salt, with_ekt) == errc::ok);
+    REQUIRE(c.init(hop_b_up, salt, hop_b, salt) == errc::ok);
+    typename P::md md;
+    tx_side<P> tx(ssrc_a, 100, hop_a, salt);
+    REQUIRE(tx.ekt.set_ekt_key(m.params(), 0) == errc::ok);
+    REQUIRE(tx.ekt.set_master_key(ssrc_a, m.k1, 0) == errc::ok);
+    rx_side<P> rx(hop_b, salt);
+    REQUIRE(rx.ekt.add_key(m.params(), 0) == errc::ok);
+    bytes out(4096);
+
+    // 1. EKT -> EKT: the FullEKTField passes and installs the sender's key at the receiver.
+    const sent_packet p0 = tx.send(0);
+    REQUIRE(p0.tag == P::full_size);
+    auto r0 = md.relay_rtp(a_ekt, b, p0.wire, out);
+    REQUIRE(r0);
+    const outcome o0 = rx.take(bytes(r0->packet.begin(), r0->packet.end()), 0);
+    CHECK(o0.event == "new_key");
+    CHECK(o0.payload == payload_of(p0.plain));
+
+    // 2. no EKT -> EKT: the bare SRTP packet gains a ShortEKTField (one octet, 0x00).
+    const sent_packet p1 = tx.send(10);
+    const bytes bare = p1.srtp();
+    auto r1 = md.relay_rtp(a_plain, b, bare, out);
+    REQUIRE(r1);
+    const bytes relayed1(r1->packet.begin(), r1->packet.end());
+    REQUIRE(relayed1.size() == bare.size() + 1);
+    CHECK(relayed1.back() == perc::ekt_type_short);
+    const outcome o1 = rx.take(relayed1, 10);
+    CHECK(o1.error == "ok");
+    CHECK(o1.srtp_error == "ok");
+    CHECK(o1.payload == payload_of(p1.plain));
+
+    // 3. EKT -> no EKT: the EKT Tag is dropped; what is left is exactly the SRTP packet the
+    //    MD relays between two links without EKT.
+    const sent_packet p2 = tx.send(20);
+    REQUIRE(p2.tag >= 1);
+    auto r2 = md.relay_rtp(a_ekt, c, p2.wire, out);
+    REQUIRE(r2);
+    const bytes relayed2(r2->packet.begin(), r2->packet.end());
+    CHECK(relayed2.size() == p2.srtp().size());
+    perc::md_link<typename P::outer> a_plain2, c2;
+    REQUIRE(a_plain2.init(hop_a, salt, hop_a_back, salt) == errc::ok);
+    REQUIRE(c2.init(hop_b_up, salt, hop_b, salt) == errc::ok);
+    bytes out2(4096);
+    auto plain_relay = md.relay_rtp(a_plain2, c2, p2.srtp(), out2);
+    REQUIRE(plain_relay);
+    CHECK(to_hex(relayed2) ==
+          to_hex(bytes(plain_relay->packet.begin(), plain_relay->packet.end())));
+}
+
 TEST_CASE_TEMPLATE("RFC 8871 §4.5 / RFC 8723 §5.2: the MD passes Full, Short and unknown EKT Tags "
                    "through unchanged",
                    P, PROFILES)
