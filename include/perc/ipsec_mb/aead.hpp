@@ -140,9 +140,10 @@ struct alignas(64) gcm_key_block {
 ///
 /// Stack: about 2.2 KB in open() (the scratch or the GHASH layout, not both), 0.6 KB in seal().
 ///
-/// Allocation: set_key only (one 1 KiB key block, kept across re-keys; the first set_key
-/// in the process also builds the function table, see detail::gcm_table). Thread safety:
-/// distinct objects safe; one object is not.
+/// Allocation: set_key only (one 1152-octet key block — expanded key and the per-call GCM
+/// context — kept across re-keys; the first set_key in the process also builds the function
+/// table, see detail::gcm_table). Thread safety: distinct objects safe; one object is not
+/// (every call writes the context in the key block).
 template <class Suite>
 class aead_gcm {
 public:
