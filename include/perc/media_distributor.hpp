@@ -181,7 +181,8 @@ public:
                                 const relay_changes& changes = {}) noexcept
     {
         forward_plan f;
-        if (errc e = forward_arguments(opened, to, out, changes, f); e != errc::ok) return e;
+        if (errc e = forward_checks(opened, to, out, changes); e != errc::ok) return e;
+        if (errc e = forward_layout(opened, to, out, changes, f); e != errc::ok) return e;
         return to.tx_streams_.apply(opened.ssrc, to.auto_create_,
                                     [&](stream_type& ts) -> result<relayed> {
                                         auto ti = send_index(ts, f.sent.seq);
@@ -240,7 +241,8 @@ public:
             fill_in_place, [&](md_opened& m) { return open_into(from, *rs, a, in_index, m); }};
         if (!opened) return opened.error();
         forward_plan f;
-        if (errc e = forward_arguments(*opened, to, out, changes, f); e != errc::ok) return e;
+        // forward_checks' conditions all held above (`out` is the opened packet's buffer).
+        if (errc e = forward_layout(*opened, to, out, changes, f); e != errc::ok) return e;
         return forward_on(*opened, to, *ts, out, changes, f, out_index);
     }
 
@@ -361,16 +363,28 @@ private:
         ohb next;
     };
 
-    static errc forward_arguments(const md_opened& opened, const link_type& to, bytes_span out,
-                                  const relay_changes& changes, forward_plan& f) noexcept
+    // forward_rtp's checks of the call itself (buffers, changes, the outgoing key), apart from
+    // the layout below: relay_rtp has made them all before opening, on its in-place buffer.
+    static errc forward_checks(const md_opened& opened, const link_type& to, bytes_span out,
+                               const relay_changes& changes) noexcept
+    {
+        const bytes_view src = opened.packet;
+        if (out.data() != src.data() && overlaps(src.data(), src.size(), out.data(), out.size()))
+            return errc::buffer_overlap;
+        if (errc e = check_changes(changes, src, out); e != errc::ok) return e;
+        if (!to.tx_.has_key()) return errc::no_key;
+        if (to.tx_.srtp_packets_remaining() == 0) return errc::key_usage_exhausted;
+        return errc::ok;
+    }
+
+    // The outgoing packet's layout and header values. Errors: buffer_too_small.
+    static errc forward_layout(const md_opened& opened, const link_type& to, bytes_span out,
+                               const relay_changes& changes, forward_plan& f) noexcept
     {
         using action = relay_changes::extension_action;
         const bytes_view src = opened.packet;
         f.base = rtp_fixed_header_size + 4u * (src[0] & 0x0Fu);
         f.in_place = out.data() == src.data();
-        if (!f.in_place && overlaps(src.data(), src.size(), out.data(), out.size()))
-            return errc::buffer_overlap;
-        if (errc e = check_changes(changes, src, out); e != errc::ok) return e;
         f.new_hs = new_header_size(changes, f.base, opened.header_size);
         f.has_ext = changes.extension == action::replace ||
                     (changes.extension == action::keep && (src[0] & 0x10) != 0);
@@ -383,8 +397,6 @@ private:
         f.ekt_size = !to.ekt_ ? 0 : opened.ekt_tag.empty() ? 1 : opened.ekt_tag.size();
         f.total = f.new_hs + f.plain + Outer::tag_size;
         if (out.size() < f.total + f.ekt_size) return errc::buffer_too_small;
-        if (!to.tx_.has_key()) return errc::no_key;
-        if (to.tx_.srtp_packets_remaining() == 0) return errc::key_usage_exhausted;
         return errc::ok;
     }
 
