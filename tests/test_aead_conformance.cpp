@@ -37,11 +37,6 @@ using perc::errc;
 
 namespace {
 
-std::string name(errc e)
-{
-    return std::string{perc::to_string(e)};
-}
-
 // ------------------------------------------------------------------ the policies under test
 
 #define AEAD_POLICIES                                                                              \

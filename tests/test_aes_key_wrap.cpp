@@ -27,11 +27,6 @@ using perc::errc;
 
 namespace {
 
-std::string name(errc e)
-{
-    return std::string{perc::to_string(e)};
-}
-
 template <class W>
 W keyed(const bytes& key)
 {

@@ -29,11 +29,6 @@ using perc::errc;
 
 namespace {
 
-std::string name(errc e)
-{
-    return std::string{perc::to_string(e)};
-}
-
 constexpr std::size_t tag_size = 16;
 
 // RFC 8723 §8: inner tag 16 + empty OHB 1 + outer tag 16 on protect; up to 16 + 4 + 16.

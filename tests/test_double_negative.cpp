@@ -37,11 +37,6 @@ using perc::errc;
 
 namespace {
 
-std::string name(errc e)
-{
-    return std::string{perc::to_string(e)};
-}
-
 constexpr std::size_t tag_size = 16;
 constexpr std::size_t double_min_body = 16 + 16 + 1; // E2E tag, empty OHB, HBH tag
 constexpr std::size_t relay_min_body = 16 + 1;       // HBH tag, Config octet

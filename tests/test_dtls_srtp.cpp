@@ -36,11 +36,6 @@ constexpr std::uint16_t double_128 = 0x0009;
 constexpr std::uint16_t double_256 = 0x000A;
 constexpr std::uint16_t aead_128 = 0x0007;
 
-std::string name(errc e)
-{
-    return std::string{perc::to_string(e)};
-}
-
 dtls_srtp_options options(std::vector<std::uint16_t> profiles, std::vector<ekt_cipher> ekt = {})
 {
     dtls_srtp_options o;

@@ -83,11 +83,6 @@ void put32(bytes& b, std::uint32_t v)
     put16(b, v & 0xFFFF);
 }
 
-std::string name(errc e)
-{
-    return std::string{perc::to_string(e)};
-}
-
 std::string ev(ekt_event e)
 {
     switch (e) {

@@ -25,11 +25,6 @@ using perc::errc;
 
 namespace {
 
-std::string name(errc e)
-{
-    return std::string{perc::to_string(e)};
-}
-
 template <class T>
 std::string name_of(const perc::result<T>& r)
 {

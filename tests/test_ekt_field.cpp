@@ -21,11 +21,6 @@ using perc::errc;
 
 namespace {
 
-std::string name(errc e)
-{
-    return std::string{perc::to_string(e)};
-}
-
 template <class R>
 std::string error_of(const R& r)
 {

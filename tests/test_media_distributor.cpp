@@ -33,11 +33,6 @@ using ext_action = perc::relay_changes::extension_action;
 
 namespace {
 
-std::string name(errc e)
-{
-    return std::string{perc::to_string(e)};
-}
-
 constexpr std::size_t tag_size = 16;
 
 std::uint16_t rd16(const std::uint8_t* p)

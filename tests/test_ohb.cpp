@@ -23,11 +23,6 @@ using perc::rtp_mutable_fields;
 
 namespace {
 
-std::string name(errc e)
-{
-    return std::string{perc::to_string(e)};
-}
-
 // RFC 8723 §4 table of the twelve valid Config values (digest §5.2).
 struct valid_config {
     std::uint8_t config;

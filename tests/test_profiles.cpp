@@ -28,11 +28,6 @@ using perc::botan::any_endpoint;
 
 namespace {
 
-std::string name(errc e)
-{
-    return std::string{perc::to_string(e)};
-}
-
 bytes to_bytes(bytes_view v)
 {
     return bytes(v.begin(), v.end());

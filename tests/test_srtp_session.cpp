@@ -24,11 +24,6 @@ namespace {
 constexpr std::size_t tag_size = 16;
 constexpr std::size_t srtcp_extra = 20; // tag ‖ E ‖ SRTCP index (RFC 7714 §9.2)
 
-std::string name(errc e)
-{
-    return std::string{perc::to_string(e)};
-}
-
 bytes to_bytes(bytes_view v)
 {
     return bytes(v.begin(), v.end());

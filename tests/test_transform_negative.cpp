@@ -32,11 +32,6 @@ using stream = perc::srtp_stream<window>;
 constexpr std::size_t tag_size = 16;
 constexpr std::size_t esrtcp_size = 4;
 
-std::string name(errc e)
-{
-    return std::string{perc::to_string(e)};
-}
-
 // Byte readers of the test's own (not the library's load_be16/32).
 std::uint16_t rd16(const std::uint8_t* p)
 {

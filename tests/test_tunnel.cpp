@@ -29,43 +29,10 @@ using perc::tunnel_msg_type;
 
 namespace {
 
-std::string name(errc e)
-{
-    return std::string{perc::to_string(e)};
-}
-
 template <class T>
 std::string name_of(const perc::result<T>& r)
 {
     return name(r.error());
-}
-
-/// Hex digits to a fixed array at compile time (whitespace ignored), so the digest's examples
-/// appear verbatim and can feed static_asserts.
-// Not constexpr: reaching it makes a hex<N>() call ill-formed at compile time.
-inline void hex_literal_has_wrong_size() {}
-
-template <std::size_t N>
-consteval std::array<std::uint8_t, N> hex(std::string_view s)
-{
-    std::array<std::uint8_t, N> out{};
-    std::size_t n = 0;
-    int hi = -1;
-    for (char c : s) {
-        int v = -1;
-        if (c >= '0' && c <= '9') v = c - '0';
-        else if (c >= 'a' && c <= 'f') v = c - 'a' + 10;
-        else if (c >= 'A' && c <= 'F') v = c - 'A' + 10;
-        else continue;
-        if (hi < 0) hi = v;
-        else {
-            if (n < N) out[n] = static_cast<std::uint8_t>(hi * 16 + v);
-            ++n;
-            hi = -1;
-        }
-    }
-    if (n != N || hi >= 0) hex_literal_has_wrong_size();
-    return out;
 }
 
 // RFC 9185 §7: SupportedProfiles advertising DOUBLE_AEAD_AES_128_GCM_AEAD_AES_128_GCM (0x0009)

@@ -1,6 +1,9 @@
 // Test helpers: hex conversion (whitespace ignored) and packet builders.
 #pragma once
 
+#include <perc/errc.hpp>
+
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -12,9 +15,11 @@ namespace perc_test {
 
 using bytes = std::vector<std::uint8_t>;
 
-inline bytes from_hex(std::string_view s)
+/// Calls put(octet) for each pair of hex digits in `s`, skipping anything that is not a hex
+/// digit (whitespace, separators). Returns false if a digit is left over.
+template <class Put>
+constexpr bool parse_hex(std::string_view s, Put put)
 {
-    bytes out;
     int hi = -1;
     for (char c : s) {
         int v = -1;
@@ -24,11 +29,43 @@ inline bytes from_hex(std::string_view s)
         else continue;
         if (hi < 0) hi = v;
         else {
-            out.push_back(static_cast<std::uint8_t>(hi * 16 + v));
+            put(static_cast<std::uint8_t>(hi * 16 + v));
             hi = -1;
         }
     }
+    return hi < 0;
+}
+
+inline bytes from_hex(std::string_view s)
+{
+    bytes out;
+    (void)parse_hex(s, [&](std::uint8_t b) { out.push_back(b); });
     return out;
+}
+
+// Not constexpr: reaching it makes a hex<N>() call ill-formed at compile time.
+inline void hex_literal_has_wrong_size() {}
+
+/// Hex digits to a fixed array at compile time (whitespace ignored), so RFC and digest
+/// examples can appear verbatim and feed static_asserts. Exactly N octets, or it does not
+/// compile.
+template <std::size_t N>
+consteval std::array<std::uint8_t, N> hex(std::string_view s)
+{
+    std::array<std::uint8_t, N> out{};
+    std::size_t n = 0;
+    const bool whole = parse_hex(s, [&](std::uint8_t b) {
+        if (n < N) out[n] = b;
+        ++n;
+    });
+    if (n != N || !whole) hex_literal_has_wrong_size();
+    return out;
+}
+
+/// An errc's name, for CHECKs that print it on failure.
+inline std::string name(perc::errc e)
+{
+    return std::string{perc::to_string(e)};
 }
 
 inline std::string to_hex(std::span<const std::uint8_t> b)
