@@ -178,3 +178,41 @@ TEST_CASE("bytes: in_place_or_disjoint() accepts exactly in-place or disjoint bu
     std::array<std::uint8_t, 8> other{};
     CHECK(perc::in_place_or_disjoint(in, other));
 }
+
+TEST_CASE("bytes: store_block, xor_block, join_host and load_partial_block at every offset")
+{
+    std::array<std::uint8_t, 48> src{}, buf{}, key{};
+    for (std::size_t i = 0; i < src.size(); ++i) {
+        src[i] = static_cast<std::uint8_t>(0x11 * i + 3);
+        key[i] = static_cast<std::uint8_t>(0xA5 ^ (7 * i));
+    }
+    for (std::size_t off = 0; off + 16 <= src.size(); ++off) {
+        CAPTURE(off);
+        // store_block writes the images of lo then hi, exactly 16 octets.
+        buf.fill(0xEE);
+        const auto lo = perc::detail::load_host<std::uint64_t>(src.data());
+        const auto hi = perc::detail::load_host<std::uint64_t>(src.data() + 8);
+        perc::detail::store_block(buf.data() + off, lo, hi);
+        for (std::size_t i = 0; i < buf.size(); ++i)
+            CHECK(buf[i] == (i >= off && i < off + 16 ? src[i - off] : 0xEE));
+        // xor_block is octet-wise XOR of 16 octets.
+        buf.fill(0xEE);
+        perc::detail::xor_block(buf.data() + off, src.data() + off, key.data() + (47 - off) / 2);
+        for (std::size_t i = 0; i < buf.size(); ++i)
+            CHECK(buf[i] == (i >= off && i < off + 16
+                                 ? static_cast<std::uint8_t>(src[i] ^ key[i - off + (47 - off) / 2])
+                                 : 0xEE));
+    }
+    // join_host: the image of a then the image of b.
+    const auto a = perc::detail::load_host<std::uint32_t>(src.data());
+    const auto b = perc::detail::load_host<std::uint32_t>(src.data() + 4);
+    CHECK(perc::detail::join_host(a, b) == perc::detail::load_host<std::uint64_t>(src.data()));
+    // load_partial_block: the first n octets, zero-padded to 16.
+    for (std::size_t n = 0; n < 16; ++n) {
+        CAPTURE(n);
+        std::uint64_t lo = 1, hi = 1;
+        perc::detail::load_partial_block(src.data() + 5, n, lo, hi);
+        perc::detail::store_block(buf.data(), lo, hi);
+        for (std::size_t i = 0; i < 16; ++i) CHECK(buf[i] == (i < n ? src[5 + i] : 0));
+    }
+}

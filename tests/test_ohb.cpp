@@ -493,3 +493,82 @@ TEST_CASE("RFC 8723 §4: decode_ohb_into agrees with decode_ohb and changes noth
         }
     }
 }
+
+TEST_CASE("RFC 8723 §4: the wire form (ohb_wire) decodes, encodes and converts like ohb")
+{
+    // Every Config octet, behind a PT octet with its top bit set and a SEQ: decode_ohb_wire
+    // gives the same error as decode_ohb_into, or the same value in wire form.
+    for (unsigned c = 0; c < 256; ++c) {
+        CAPTURE(c);
+        const std::array<std::uint8_t, 5> plain{0xAB, 0xE1, 0x12, 0x34,
+                                                static_cast<std::uint8_t>(c)};
+        ohb value;
+        perc::bytes_view rest;
+        const errc want = perc::decode_ohb_into(plain, value, rest);
+        perc::ohb_wire w{0x5A, 0x5A, 0x5A5A};
+        const errc got = perc::decode_ohb_wire(plain, w);
+        REQUIRE(got == want);
+        if (got != errc::ok) {
+            CHECK(w == perc::ohb_wire{0x5A, 0x5A, 0x5A5A}); // unchanged on error
+            continue;
+        }
+        CHECK(w.config == c);
+        CHECK(w.size() == value.size());
+        CHECK(perc::to_ohb(w) == value);
+        CHECK(perc::to_wire(value) == w);
+        // Fields Config does not announce are 0, and the PT is 7 bits: [PT] [SEQ] Config
+        // from the end, so PT is 0xE1 (-> 0x61) with SEQ, 0x34 without.
+        const unsigned pt = (c & perc::ohb_q) ? 0x61u : 0x34u;
+        CHECK(w.payload_type == ((c & perc::ohb_p) ? pt : 0u));
+        if (!(c & perc::ohb_q)) CHECK(w.seq == 0);
+        std::array<std::uint8_t, 4> a{}, b{};
+        REQUIRE(perc::encode_ohb_wire(w, a.data()) == w.size());
+        REQUIRE(perc::encode_ohb(value, b) == w.size());
+        CHECK(a == b);
+        CHECK(a[w.size() - 1] == c);
+    }
+    std::array<std::uint8_t, 0> none{};
+    perc::ohb_wire w;
+    CHECK(perc::decode_ohb_wire(none, w) == errc::ohb_truncated);
+}
+
+TEST_CASE("RFC 8723 §5.2 step 3: updated_ohb (wire form) and update_ohb agree over MD chains")
+{
+    const std::array<rtp_mutable_fields, 6> headers{{{96, 1000, true},
+                                                     {100, 1000, true},
+                                                     {96, 2000, false},
+                                                     {0, 0xFFFF, true},
+                                                     {127, 1000, false},
+                                                     {96, 1000, false}}};
+    std::size_t checked = 0;
+    for (const auto& h1 : headers)
+        for (const auto& h2 : headers)
+            for (const auto& h3 : headers) {
+                ohb o;
+                perc::ohb_wire w;
+                rtp_mutable_fields wire = headers[0];
+                for (const auto& sent : {h1, h2, h3}) {
+                    o = perc::update_ohb(o, wire, sent);
+                    w = perc::updated_ohb(w, wire, sent);
+                    REQUIRE(perc::to_ohb(w) == o);
+                    REQUIRE(perc::to_wire(o) == w);
+                    REQUIRE(perc::original_fields(sent, w) == perc::original_fields(sent, o));
+                    REQUIRE(perc::check_ohb_config(w.config) == errc::ok);
+                    wire = sent;
+                    ++checked;
+                }
+            }
+    CHECK(checked == 6 * 6 * 6 * 3);
+}
+
+TEST_CASE("to_ohb(w, o) overwrites every field of o")
+{
+    ohb o{std::uint8_t{5}, std::uint16_t{6}, true};
+    perc::to_ohb(perc::ohb_wire{perc::ohb_q, 0, 0x1234}, o);
+    CHECK(!o.payload_type.has_value());
+    CHECK(o.seq == std::optional<std::uint16_t>{0x1234});
+    CHECK(!o.marker.has_value());
+    perc::to_ohb(perc::ohb_wire{perc::ohb_m | perc::ohb_b, 0, 0}, o);
+    CHECK(o.marker == std::optional<bool>{true});
+    CHECK(o.config() == (perc::ohb_m | perc::ohb_b));
+}

@@ -6,6 +6,7 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <array>
 #include <concepts>
 #include <cstddef>
@@ -13,6 +14,7 @@
 #include <new>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 using namespace perc_test;
 using perc::secret_bytes;
@@ -149,6 +151,27 @@ TEST_CASE("secure_wipe: zeroes exactly the given span")
     perc::secure_wipe(perc::bytes_span{}); // empty: nothing to do, must not crash
     perc::secure_wipe(a);
     CHECK(all_zero(a));
+}
+
+TEST_CASE("secure_wipe: every size up to past the 16-octet-store range, at every alignment")
+{
+    // Sizes 16..1024 take the 16-octet store loop (with an overlapping last store), the
+    // others memset: every size must clear exactly its span.
+    std::vector<std::uint8_t> buf(1100 + 32);
+    for (std::size_t n :
+         {std::size_t{1}, std::size_t{15}, std::size_t{16}, std::size_t{17}, std::size_t{31},
+          std::size_t{192}, std::size_t{255}, std::size_t{256}, std::size_t{1023},
+          std::size_t{1024}, std::size_t{1025}, std::size_t{1100}})
+        for (std::size_t off = 0; off < 16; ++off) {
+            CAPTURE(n);
+            CAPTURE(off);
+            std::fill(buf.begin(), buf.end(), std::uint8_t{0x77});
+            perc::secure_wipe(perc::bytes_span{buf}.subspan(off, n));
+            std::size_t wrong = 0;
+            for (std::size_t i = 0; i < buf.size(); ++i)
+                wrong += (buf[i] == ((i >= off && i < off + n) ? 0 : 0x77)) ? 0u : 1u;
+            CHECK(wrong == 0);
+        }
 }
 
 TEST_CASE("scoped_wipe: wipes at end of scope")

@@ -21,13 +21,12 @@ constexpr aead_nonce srtp_aead_nonce(std::span<const std::uint8_t, 12> session_s
                                      std::uint32_t ssrc, std::uint32_t roc,
                                      std::uint16_t seq) noexcept
 {
-    // Three whole words, each stored once. Assembling the fields in place and XORing the
-    // array afterwards makes GCC store 8 octets at offset 2 and reload 8 at offset 0: a
-    // failed store-to-load forward (~7 ns) on every packet and layer.
+    // Two words, each stored once: octets 0..7 and 8..11, the pieces in which the backends
+    // read the nonce back (a load spanning two narrower stores cannot be forwarded from the
+    // store buffer and waits ~15 cycles for them to reach the cache, on every layer).
     const std::uint8_t* s = session_salt.data();
     aead_nonce n{};
-    store_be32(n.data(), load_be32(s) ^ (ssrc >> 16));
-    store_be32(n.data() + 4, load_be32(s + 4) ^ ((ssrc << 16) | (roc >> 16)));
+    store_be64(n.data(), load_be64(s) ^ ((std::uint64_t{ssrc} << 16) | (roc >> 16)));
     store_be32(n.data() + 8, load_be32(s + 8) ^ ((roc << 16) | seq));
     return n;
 }

@@ -42,6 +42,65 @@ inline std::uint64_t to_be(std::uint64_t v) noexcept
     if constexpr (std::endian::native == std::endian::big) return v;
     else return __builtin_bswap64(v);
 }
+
+// Writes 16 octets — the memory images of `lo` then `hi`, host-order words as load_host
+// returns them — with ONE 16-octet store where the compiler has vector types (GCC, Clang),
+// else two 8-octet stores. For blocks that a cipher or GHASH reads back at once as 16
+// octets: a load spanning several narrower stores cannot be forwarded from the store
+// buffer and waits until they, and every store before them, have reached the cache.
+inline void store_block(std::uint8_t* p, std::uint64_t lo, std::uint64_t hi) noexcept
+{
+#if defined(__GNUC__) || defined(__clang__)
+    using u64x2 = std::uint64_t __attribute__((vector_size(16)));
+    const u64x2 v = {lo, hi};
+    std::memcpy(p, &v, 16);
+#else
+    std::memcpy(p, &lo, 8);
+    std::memcpy(p + 8, &hi, 8);
+#endif
+}
+
+// out[0..16) = a[0..16) XOR b[0..16), with 16-octet loads and one 16-octet store where the
+// compiler has vector types (see store_block).
+inline void xor_block(std::uint8_t* out, const std::uint8_t* a, const std::uint8_t* b) noexcept
+{
+#if defined(__GNUC__) || defined(__clang__)
+    using u64x2 = std::uint64_t __attribute__((vector_size(16)));
+    u64x2 x, y;
+    std::memcpy(&x, a, 16);
+    std::memcpy(&y, b, 16);
+    x ^= y;
+    std::memcpy(out, &x, 16);
+#else
+    store_block(out, load_host<std::uint64_t>(a) ^ load_host<std::uint64_t>(b),
+                load_host<std::uint64_t>(a + 8) ^ load_host<std::uint64_t>(b + 8));
+#endif
+}
+
+// The host-order 8-octet word whose memory image is the image of `a` then that of `b`
+// (host-order 4-octet words as load_host returns them).
+inline std::uint64_t join_host(std::uint32_t a, std::uint32_t b) noexcept
+{
+    if constexpr (std::endian::native == std::endian::big) return (std::uint64_t{a} << 32) | b;
+    else return std::uint64_t{a} | (std::uint64_t{b} << 32);
+}
+
+// The first n (< 16) octets at p, zero-padded to 16, as two host-order words (lo, hi) for
+// store_block. Octet by octet: the octets may have just been stored one by one, and a wider
+// load would not be forwarded from those stores.
+inline void load_partial_block(const std::uint8_t* p, std::size_t n, std::uint64_t& lo,
+                               std::uint64_t& hi) noexcept
+{
+    std::uint64_t w[2] = {0, 0};
+    for (std::size_t i = 0; i < n; ++i) {
+        const unsigned shift = std::endian::native == std::endian::big
+                                   ? static_cast<unsigned>(8 * (7 - i % 8))
+                                   : static_cast<unsigned>(8 * (i % 8));
+        w[i / 8] |= std::uint64_t{p[i]} << shift;
+    }
+    lo = w[0];
+    hi = w[1];
+}
 } // namespace detail
 
 /// Network byte order reads and writes (no aliasing, no alignment needs). At run time one

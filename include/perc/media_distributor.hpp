@@ -161,13 +161,25 @@ public:
             a.ssrc, from.auto_create_, [&](stream_type& rs) -> result<md_opened> {
                 auto oi = receive_index(rs, a.wire.seq);
                 if (!oi) return oi.error();
-                return result<md_opened>{
-                    fill_in_place, [&](md_opened& m) { return open_into(from, rs, a, *oi, m); }};
+                opened_source o;
+                if (errc e = open_on(from, rs, a, *oi, o); e != errc::ok) return e;
+                return result<md_opened>{fill_in_place, [&](md_opened& m) {
+                                             m.packet = a.scratch.first(o.packet.size());
+                                             m.header_size = o.header_size;
+                                             m.ssrc = o.ssrc;
+                                             m.wire.payload_type = o.wire.payload_type;
+                                             m.wire.seq = o.wire.seq;
+                                             m.wire.marker = o.wire.marker;
+                                             to_ohb(o.received, m.received);
+                                             m.inner_size = o.inner_size;
+                                             m.ekt_tag = o.ekt_tag;
+                                             return errc::ok;
+                                         }};
             });
     }
 
     /// RFC 8723 §5.2 steps 2–4 for one outgoing link: applies `changes` to PT, SEQ, M and the
-    /// header extension, updates the OHB (update_ohb_in_place), outer-encrypts with `to`'s send key
+    /// header extension, updates the OHB (updated_ohb), outer-encrypts with `to`'s send key
     /// indexed by the SEQ now on the wire, and appends the EKTField if `to` uses EKT (the one
     /// received, or a ShortEKTField if none came). `out` is either disjoint from
     /// opened.packet — forward the same opened packet to as many links as needed — or starts
@@ -180,14 +192,22 @@ public:
     result<relayed> forward_rtp(const md_opened& opened, link_type& to, bytes_span out,
                                 const relay_changes& changes = {}) noexcept
     {
-        forward_plan f;
         if (errc e = forward_checks(opened, to, out, changes); e != errc::ok) return e;
-        if (errc e = forward_layout(opened, to, out, changes, f); e != errc::ok) return e;
-        return to.tx_streams_.apply(opened.ssrc, to.auto_create_,
+        const opened_source o{
+            .packet = opened.packet,
+            .ekt_tag = opened.ekt_tag,
+            .header_size = opened.header_size,
+            .inner_size = opened.inner_size,
+            .ssrc = opened.ssrc,
+            .wire = {opened.wire.payload_type, opened.wire.seq, opened.wire.marker},
+            .received = to_wire(opened.received)};
+        forward_plan f;
+        if (errc e = forward_layout(o, to, out, changes, f); e != errc::ok) return e;
+        return to.tx_streams_.apply(o.ssrc, to.auto_create_,
                                     [&](stream_type& ts) -> result<relayed> {
                                         auto ti = send_index(ts, f.sent.seq);
                                         if (!ti) return ti.error();
-                                        return forward_on(opened, to, ts, out, changes, f, *ti);
+                                        return forward_on(o, to, ts, out, changes, f, *ti);
                                     });
     }
 
@@ -204,8 +224,7 @@ public:
         if (errc e = open_arguments(from, in, out, a); e != errc::ok) return e;
         if (errc e = check_changes(changes, in, out); e != errc::ok) return e;
         const std::size_t hs = a.header_size;
-        const std::size_t base = rtp_fixed_header_size + 4u * (in[0] & 0x0Fu);
-        const std::size_t new_hs = new_header_size(changes, base, hs);
+        const std::size_t new_hs = new_header_size(changes, a.base, hs);
         const std::size_t need = new_hs + (in.size() - hs) + relay_growth +
                                  ((to.ekt_ && !from.ekt_) ? 1u : 0u);
         if (out.size() < need) return errc::buffer_too_small;
@@ -236,29 +255,32 @@ public:
             return forward_rtp(*opened, to, out, changes);
         }
         // Both streams exist (every packet but a stream's first): open and forward on the
-        // entries and indices found above, without looking them up again.
-        auto opened = result<md_opened>{
-            fill_in_place, [&](md_opened& m) { return open_into(from, *rs, a, in_index, m); }};
-        if (!opened) return opened.error();
+        // entries and indices found above, without looking them up again; the opened packet
+        // stays in locals rather than an md_opened. forward_checks' conditions all held
+        // above (`out` is the opened packet's buffer).
+        opened_source o;
+        if (errc e = open_on(from, *rs, a, in_index, o); e != errc::ok) return e;
         forward_plan f;
-        // forward_checks' conditions all held above (`out` is the opened packet's buffer).
-        if (errc e = forward_layout(*opened, to, out, changes, f); e != errc::ok) return e;
-        return forward_on(*opened, to, *ts, out, changes, f, out_index);
+        if (errc e = forward_layout(o, to, out, changes, f); e != errc::ok) return e;
+        return forward_on(o, to, *ts, out, changes, f, out_index);
     }
 
 private:
-    // open_rtp's input once parsed and checked (everything but the stream state). The
-    // helpers below fill these caller structs field by field rather than returning them in
-    // a result<>: moving a just-built struct reloads it in wider words than it was stored
-    // in, and the CPU cannot forward those loads from the stores (several ns per packet).
-    // No member initialisers: the helper writes every field before any is read, and
-    // zeroing the structs first cost GCC a `rep stos` each.
+    // The relay helpers below pass their values in small structs filled and read field by
+    // field, and never copy a struct that was just written piecewise: such a copy reloads
+    // the fields in wider words than they were stored in, which the CPU cannot forward
+    // from its store buffer (each costs ~15 cycles, several per packet; see
+    // docs/performance.md). The structs have no member initialisers: every field is written
+    // before it is read, and zeroing them first cost GCC a `rep stos` each.
+
+    // open_rtp's input once parsed and checked (everything but the stream state).
     struct open_input {
         bytes_view in;      // the packet as given (EKTField included)
         bytes_view srtp;    // the SRTP packet (EKTField stripped)
         bytes_view ekt_tag; // the EKTField, or empty
         bytes_span scratch;
         std::size_t header_size;
+        std::size_t base;        // 12 + 4·CC
         std::size_t outer_plain; // E2E ciphertext ‖ E2E tag ‖ OHB octets
         std::uint32_t ssrc;
         rtp_mutable_fields wire;
@@ -273,6 +295,7 @@ private:
         // Written before any early return, so that no path leaves them unset (GCC's
         // -Wmaybe-uninitialized cannot tie the returned errc to the stores below).
         a.header_size = 0;
+        a.base = 0;
         a.outer_plain = 0;
         a.ssrc = 0;
         a.wire = {};
@@ -282,9 +305,10 @@ private:
             a.srtp = split->srtp;
             a.ekt_tag = split->tag;
         }
-        auto h = decode_rtp_header(a.srtp);
-        if (!h) return h.error();
-        const std::size_t hs = h->header_size;
+        // A local view, not decode_rtp_header's result<>, so that GCC keeps it in registers.
+        rtp_header_view h;
+        if (errc e = decode_rtp_header_into(a.srtp, h); e != errc::ok) return e;
+        const std::size_t hs = h.header_size;
         const std::size_t body = a.srtp.size() - hs;
         if (body < Outer::tag_size + 1) return errc::truncated;
         const std::size_t outer_plain = body - Outer::tag_size;
@@ -292,9 +316,12 @@ private:
         if (!in_place_or_disjoint(in, scratch)) return errc::buffer_overlap;
         if (!from.rx_.has_key()) return errc::no_key;
         a.header_size = hs;
+        a.base = h.base_header_size();
         a.outer_plain = outer_plain;
-        a.ssrc = h->ssrc;
-        a.wire = {h->payload_type, h->seq, h->marker};
+        a.ssrc = h.ssrc;
+        a.wire.payload_type = h.payload_type;
+        a.wire.seq = h.seq;
+        a.wire.marker = h.marker;
         return errc::ok;
     }
 
@@ -318,10 +345,29 @@ private:
         return *ti;
     }
 
-    // open_rtp on the incoming stream `rs` of a.ssrc at `index` (from receive_index), into
-    // `m` (default-initialised; written only on success).
-    static errc open_into(link_type& from, stream_type& rs, const open_input& a,
-                          std::uint64_t index, md_opened& m) noexcept
+    static void commit(stream_type& s, std::uint64_t index) noexcept
+    {
+        s.rtp_index.commit(index);
+        s.rtp_replay.commit(index);
+    }
+
+    // What forwarding needs of a packet whose outer layer is open: md_opened's facts, with
+    // the OHB in its wire form.
+    struct opened_source {
+        bytes_view packet;  // header ‖ outer plaintext
+        bytes_view ekt_tag; // the EKTField as received, or empty
+        std::size_t header_size;
+        std::size_t inner_size; // E2E ciphertext ‖ E2E tag octets
+        std::uint32_t ssrc;
+        rtp_mutable_fields wire;
+        ohb_wire received;
+    };
+
+    // Opens the outer layer of `a` on the incoming stream `rs` at `index` (from
+    // receive_index) into a.scratch, decodes the OHB and commits the stream; fills `o` (only
+    // read on success). On error the layer is re-encrypted and nothing is committed.
+    static errc open_on(link_type& from, stream_type& rs, const open_input& a, std::uint64_t index,
+                        opened_source& o) noexcept
     {
         const std::size_t hs = a.header_size;
         const bytes_view header = a.srtp.first(hs);
@@ -329,24 +375,25 @@ private:
         if (errc e = from.rx_.open_rtp(a.ssrc, index, aad_view{header}, a.srtp.subspan(hs), p);
             e != errc::ok)
             return e;
-        bytes_view rest;
-        errc bad = decode_ohb_into(p, m.received, rest);
+        errc bad = decode_ohb_wire(p, o.received);
         // RFC 8723 §8: an E2E tag (16 octets in both profiles, the size of the outer tag)
         // must precede the OHB; a shorter packet cannot be valid end to end.
-        if (bad == errc::ok && rest.size() < Outer::tag_size) bad = errc::ohb_truncated;
+        if (bad == errc::ok && p.size() - o.received.size() < Outer::tag_size)
+            bad = errc::ohb_truncated;
         if (bad != errc::ok) {
             (void)from.rx_.reseal_rtp(a.ssrc, index, aad_view{header}, p, p);
             return bad;
         }
         if (a.scratch.data() != a.in.data()) std::memcpy(a.scratch.data(), a.srtp.data(), hs);
-        rs.rtp_index.commit(index);
-        rs.rtp_replay.commit(index);
-        m.packet = a.scratch.first(hs + a.outer_plain);
-        m.header_size = hs;
-        m.ssrc = a.ssrc;
-        m.wire = a.wire;
-        m.inner_size = rest.size();
-        m.ekt_tag = a.ekt_tag;
+        commit(rs, index);
+        o.packet = a.scratch.first(hs + a.outer_plain);
+        o.ekt_tag = a.ekt_tag;
+        o.header_size = hs;
+        o.inner_size = p.size() - o.received.size();
+        o.ssrc = a.ssrc;
+        o.wire.payload_type = a.wire.payload_type;
+        o.wire.seq = a.wire.seq;
+        o.wire.marker = a.wire.marker;
         return errc::ok;
     }
 
@@ -360,7 +407,7 @@ private:
         bool in_place;
         bool has_ext;
         rtp_mutable_fields sent;
-        ohb next;
+        ohb_wire next;
     };
 
     // forward_rtp's checks of the call itself (buffers, changes, the outgoing key), apart from
@@ -378,50 +425,51 @@ private:
     }
 
     // The outgoing packet's layout and header values. Errors: buffer_too_small.
-    static errc forward_layout(const md_opened& opened, const link_type& to, bytes_span out,
+    static errc forward_layout(const opened_source& o, const link_type& to, bytes_span out,
                                const relay_changes& changes, forward_plan& f) noexcept
     {
         using action = relay_changes::extension_action;
-        const bytes_view src = opened.packet;
-        f.base = rtp_fixed_header_size + 4u * (src[0] & 0x0Fu);
-        f.in_place = out.data() == src.data();
-        f.new_hs = new_header_size(changes, f.base, opened.header_size);
+        const std::uint8_t b0 = o.packet[0];
+        f.base = rtp_fixed_header_size + 4u * (b0 & 0x0Fu);
+        f.in_place = out.data() == o.packet.data();
+        f.new_hs = new_header_size(changes, f.base, o.header_size);
         f.has_ext = changes.extension == action::replace ||
-                    (changes.extension == action::keep && (src[0] & 0x10) != 0);
-        f.sent = {changes.payload_type.value_or(opened.wire.payload_type),
-                  changes.seq.value_or(opened.wire.seq),
-                  changes.marker.value_or(opened.wire.marker)};
-        f.next = opened.received;
-        update_ohb_in_place(f.next, opened.wire, f.sent);
-        f.plain = opened.inner_size + f.next.size();
-        f.ekt_size = !to.ekt_ ? 0 : opened.ekt_tag.empty() ? 1 : opened.ekt_tag.size();
+                    (changes.extension == action::keep && (b0 & 0x10) != 0);
+        f.sent.payload_type = changes.payload_type.value_or(o.wire.payload_type);
+        f.sent.seq = changes.seq.value_or(o.wire.seq);
+        f.sent.marker = changes.marker.value_or(o.wire.marker);
+        f.next = updated_ohb(o.received, o.wire, f.sent);
+        f.plain = o.inner_size + f.next.size();
+        f.ekt_size = !to.ekt_ ? 0 : o.ekt_tag.empty() ? 1 : o.ekt_tag.size();
         f.total = f.new_hs + f.plain + Outer::tag_size;
         if (out.size() < f.total + f.ekt_size) return errc::buffer_too_small;
         return errc::ok;
     }
 
-    // forward_rtp on the outgoing stream `ts` of opened.ssrc at `index` (from send_index).
-    static result<relayed> forward_on(const md_opened& opened, link_type& to, stream_type& ts,
+    // forward_rtp on the outgoing stream `ts` of o.ssrc at `index` (from send_index).
+    static result<relayed> forward_on(const opened_source& o, link_type& to, stream_type& ts,
                                       bytes_span out, const relay_changes& changes,
                                       const forward_plan& f, std::uint64_t index) noexcept
     {
         using action = relay_changes::extension_action;
-        const bytes_view src = opened.packet;
-        const std::size_t hs = opened.header_size;
+        const bytes_view src = o.packet;
+        const std::size_t hs = o.header_size;
         const std::size_t base = f.base;
         // The EKT tag may sit where the grown packet goes (in place): keep it aside.
         std::uint8_t saved[ekt_max_extension_data + 3];
         if (f.ekt_size != 0) {
-            if (opened.ekt_tag.empty()) saved[0] = ekt_type_short;
-            else std::memcpy(saved, opened.ekt_tag.data(), opened.ekt_tag.size());
+            if (o.ekt_tag.empty()) saved[0] = ekt_type_short;
+            else std::memcpy(saved, o.ekt_tag.data(), o.ekt_tag.size());
         }
 
         if (out.data() + f.new_hs != src.data() + hs)
-            std::memmove(out.data() + f.new_hs, src.data() + hs, opened.inner_size);
+            std::memmove(out.data() + f.new_hs, src.data() + hs, o.inner_size);
         if (!f.in_place) std::memcpy(out.data(), src.data(), base);
-        out[0] = static_cast<std::uint8_t>((out[0] & ~0x10u) | (f.has_ext ? 0x10u : 0u));
-        out[1] = static_cast<std::uint8_t>((f.sent.marker ? 0x80 : 0) | f.sent.payload_type);
-        store_be16(out.data() + 2, f.sent.seq);
+        // V P X CC, M PT and SEQ in one 4-octet store: the seal reads the header back as
+        // its AAD in 4-octet words, which narrower stores would not forward to.
+        const std::uint32_t b0 = (out[0] & ~0x10u) | (f.has_ext ? 0x10u : 0u);
+        const std::uint32_t b1 = (f.sent.marker ? 0x80u : 0u) | f.sent.payload_type;
+        store_be32(out.data(), (b0 << 24) | (b1 << 16) | f.sent.seq);
         if (changes.extension == action::keep && !f.in_place && hs > base)
             std::memcpy(out.data() + base, src.data() + base, hs - base);
         if (changes.extension == action::replace) {
@@ -432,19 +480,21 @@ private:
                 std::memcpy(out.data() + base + 4, changes.extension_body.data(),
                             changes.extension_body.size());
         }
-        (void)encode_ohb(f.next, out.subspan(f.new_hs + opened.inner_size));
-        if (errc e = to.tx_.seal_rtp(opened.ssrc, index, aad_view{out.first(f.new_hs)},
+        (void)encode_ohb_wire(f.next, out.data() + f.new_hs + o.inner_size);
+        if (errc e = to.tx_.seal_rtp(o.ssrc, index, aad_view{out.first(f.new_hs)},
                                      out.subspan(f.new_hs, f.plain),
                                      out.subspan(f.new_hs, f.plain + Outer::tag_size));
             e != errc::ok)
             return e;
         if (f.ekt_size != 0) std::memcpy(out.data() + f.total, saved, f.ekt_size);
-        ts.rtp_index.commit(index);
-        ts.rtp_replay.commit(index);
-        return result<relayed>{std::in_place, [&] {
-                                   return relayed{.packet = out.first(f.total + f.ekt_size),
-                                                  .sent = f.sent,
-                                                  .ohb_sent = f.next};
+        commit(ts, index);
+        return result<relayed>{fill_in_place, [&](relayed& r) {
+                                   r.packet = out.first(f.total + f.ekt_size);
+                                   r.sent.payload_type = f.sent.payload_type;
+                                   r.sent.seq = f.sent.seq;
+                                   r.sent.marker = f.sent.marker;
+                                   to_ohb(f.next, r.ohb_sent);
+                                   return errc::ok;
                                }};
     }
 

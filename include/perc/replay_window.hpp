@@ -36,23 +36,14 @@ public:
     /// An index already behind the window is ignored: its ring slot belongs to a newer index.
     constexpr void commit(std::uint64_t index) noexcept
     {
-        if (!started_) {
-            started_ = true;
-            bits_ = {};
+        // In order (index == top + 1, nearly every packet): nothing to clear. Apart from the
+        // rest so that this part inlines into the per-packet paths.
+        if (started_ && index == top_ + 1) {
             top_ = index;
-        } else if (index > top_) {
-            // The slots of the indices skipped over are cleared; the new top's own slot is
-            // set below. In order (index == top + 1) nothing is cleared at all.
-            if (index - top_ >= Bits) {
-                bits_ = {};
-            } else {
-                for (std::uint64_t i = top_ + 1; i < index; ++i) clear(i);
-            }
-            top_ = index;
-        } else if (top_ - index >= Bits) {
+            set(index);
             return;
         }
-        set(index);
+        commit_out_of_order(index);
     }
 
     /// Forgets everything (e.g. on an explicit ROC reset of a late-joined stream).
@@ -67,6 +58,27 @@ public:
     constexpr std::uint64_t highest() const noexcept { return top_; }
 
 private:
+    constexpr void commit_out_of_order(std::uint64_t index) noexcept
+    {
+        if (!started_) {
+            started_ = true;
+            bits_ = {};
+            top_ = index;
+        } else if (index > top_) {
+            // The slots of the indices skipped over are cleared; the new top's own slot is
+            // set below.
+            if (index - top_ >= Bits) {
+                bits_ = {};
+            } else {
+                for (std::uint64_t i = top_ + 1; i < index; ++i) clear(i);
+            }
+            top_ = index;
+        } else if (top_ - index >= Bits) {
+            return;
+        }
+        set(index);
+    }
+
     static constexpr std::size_t slot(std::uint64_t i) noexcept
     {
         return static_cast<std::size_t>(i & (Bits - 1));

@@ -14,12 +14,25 @@ namespace perc {
 /// Overwrites `s` with zeros in a way the optimizer may not remove.
 inline void secure_wipe(bytes_span s) noexcept
 {
-    // memset + a compiler barrier that claims to read the memory: the stores cannot be
-    // dropped as dead, and memset runs at full width (a volatile loop stores one octet per
-    // cycle: 256 octets of keystream cost ~120 ns per packet).
-    if (s.empty()) return;
-    std::memset(s.data(), 0, s.size());
-    asm volatile("" ::"r"(s.data()) : "memory");
+    // The stores cannot be dropped as dead: a compiler barrier after them claims to read the
+    // memory. Up to 1 KiB (keystream batches, scratch blocks: the per-packet wipes) they are
+    // 16-octet stores, each followed by a barrier so that GCC cannot fuse the loop into a
+    // memset, which it expands as `rep stos` — whose start-up alone costs 3x the stores
+    // (192 octets: ~13 ns against ~4 ns). Longer spans use memset at full width (a volatile
+    // loop would store one octet per cycle).
+    std::uint8_t* p = s.data();
+    const std::size_t n = s.size();
+    if (n >= 16 && n <= 1024) {
+        const std::uint64_t zero[2] = {0, 0};
+        for (std::size_t i = 0; i + 16 <= n; i += 16) {
+            std::memcpy(p + i, zero, 16);
+            asm volatile("" ::"r"(p) : "memory");
+        }
+        std::memcpy(p + n - 16, zero, 16); // the last n % 16 octets (overlapping)
+    } else if (n != 0) {
+        std::memset(p, 0, n);
+    }
+    asm volatile("" ::"r"(p) : "memory");
 }
 
 /// Constant-time equality of two equally long byte strings (time depends only on the size).

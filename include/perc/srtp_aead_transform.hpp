@@ -129,8 +129,9 @@ public:
     template <std::size_t W>
     result<bytes_span> protect_rtp(srtp_stream<W>& stream, bytes_view in, bytes_span out) noexcept
     {
-        auto h = decode_rtp_header(in);
-        if (!h) return h.error();
+        rtp_header_view hv; // a local view: GCC keeps it in registers (not so a result<>)
+        if (errc e = decode_rtp_header_into(in, hv); e != errc::ok) return e;
+        const rtp_header_view* h = &hv;
         if (out.size() < in.size() || out.size() - in.size() < srtp_overhead)
             return errc::buffer_too_small;
         if (!in_place_or_disjoint(in, out)) return errc::buffer_overlap;
@@ -163,8 +164,9 @@ public:
     template <std::size_t W>
     result<bytes_span> unprotect_rtp(srtp_stream<W>& stream, bytes_view in, bytes_span out) noexcept
     {
-        auto h = decode_rtp_header(in);
-        if (!h) return h.error();
+        rtp_header_view hv; // a local view: GCC keeps it in registers (not so a result<>)
+        if (errc e = decode_rtp_header_into(in, hv); e != errc::ok) return e;
+        const rtp_header_view* h = &hv;
         const std::size_t hs = h->header_size;
         if (in.size() - hs < tag_size) return errc::truncated;
         const std::size_t plain = in.size() - srtp_overhead;

@@ -156,11 +156,13 @@ private:
     static void fill_counters(std::span<const std::uint8_t, nonce_size> nonce, std::uint8_t* ks,
                               std::uint32_t counter, std::size_t n) noexcept
     {
-        for (std::size_t b = 0; b < n; ++b) {
-            std::uint8_t* blk = ks + 16 * b;
-            std::memcpy(blk, nonce.data(), 12);
-            store_be32(blk + 12, counter + static_cast<std::uint32_t>(b));
-        }
+        // Each block IV ‖ counter with one 16-octet store, as AES reads it back (see
+        // detail::store_block).
+        const std::uint64_t lo = detail::load_host<std::uint64_t>(nonce.data());
+        const std::uint64_t iv_tail = std::uint64_t{load_be32(nonce.data() + 8)} << 32;
+        for (std::size_t b = 0; b < n; ++b)
+            detail::store_block(ks + 16 * b, lo,
+                                detail::to_be(iv_tail | (counter + static_cast<std::uint32_t>(b))));
     }
 
     // XORs the GCM keystream (from counter 2) onto in -> out. `buf` holds `first` blocks from
@@ -176,13 +178,11 @@ private:
             const std::size_t left = in.size() - done;
             const std::size_t take = left < 16 * ready ? left : 16 * ready;
             std::size_t i = 0;
-            for (; i + 8 <= take; i += 8) {
-                std::uint64_t a, k;
-                std::memcpy(&a, in.data() + done + i, 8);
-                std::memcpy(&k, ks + i, 8);
-                a ^= k;
-                std::memcpy(out.data() + done + i, &a, 8);
-            }
+            // Whole blocks with 16-octet stores: GHASH reads the ciphertext back in
+            // 16-octet blocks (here, or in the next layer's open), which narrower stores
+            // would not forward to.
+            for (; i + 16 <= take; i += 16)
+                detail::xor_block(out.data() + done + i, in.data() + done + i, ks + i);
             for (; i < take; ++i) out[done + i] = static_cast<std::uint8_t>(in[done + i] ^ ks[i]);
             done += take;
             if (done == in.size()) return;
@@ -199,16 +199,18 @@ private:
     // Each Botan ghash_update call costs ~25 ns before any data (a partial block more), so
     // a short AAD (SRTP/SRTCP: ≤ 64 octets) is padded in one stack buffer and the text's
     // partial last block travels with the length block: three calls, all on whole blocks.
+    // Every block Botan reads is written here with one 16-octet store (detail::store_block):
+    // Botan loads 16 octets at a time, and a load spanning narrower stores still in the
+    // store buffer waits for them to drain — about as long as a block's GHASH.
     void ghash(const aad_view& aad, bytes_view text, std::uint8_t s[16])
     {
-        std::fill(acc_.begin(), acc_.end(), std::uint8_t{0});
+        detail::store_block(acc_.data(), 0, 0);
         const std::size_t a_size = aad.size();
         if (a_size <= 64) {
-            std::uint8_t a[64] = {};
-            if (!aad.first.empty()) std::memcpy(a, aad.first.data(), aad.first.size());
-            if (!aad.second.empty())
-                std::memcpy(a + aad.first.size(), aad.second.data(), aad.second.size());
-            if (a_size != 0) ghash_->ghash_update(acc_, a, (a_size + 15) & ~std::size_t{15});
+            alignas(16) std::uint8_t a[64];
+            const std::size_t padded = (a_size + 15) & ~std::size_t{15};
+            gather_aad(aad, a, padded);
+            if (a_size != 0) ghash_->ghash_update(acc_, a, padded);
         } else {
             const std::size_t f_full = aad.first.size() & ~std::size_t{15};
             if (f_full != 0) ghash_->ghash_update(acc_, aad.first.data(), f_full);
@@ -228,19 +230,42 @@ private:
         const std::size_t t_full = text.size() & ~std::size_t{15};
         if (t_full != 0) ghash_->ghash_update(acc_, text.data(), t_full);
         // GHASH runs over ciphertext (public) in both directions: no wipe needed.
-        std::uint8_t tail[32] = {};
+        alignas(16) std::uint8_t tail[32];
         const std::size_t t_rest = text.size() - t_full;
-        if (t_rest != 0) std::memcpy(tail, text.data() + t_full, t_rest);
-        // The length block always sits at tail + 16, stored in place (a data-dependent
-        // position made GCC assemble it in a temporary and copy it with a 16-octet load
-        // that cannot forward from the two 8-octet stores).
+        if (t_rest != 0) {
+            std::uint64_t lo, hi;
+            detail::load_partial_block(text.data() + t_full, t_rest, lo, hi);
+            detail::store_block(tail, lo, hi);
+        }
         std::uint8_t* len = tail + 16;
-        const std::uint64_t abits = 8 * std::uint64_t{a_size};
-        const std::uint64_t tbits = 8 * std::uint64_t{text.size()};
-        store_be64(len, abits);
-        store_be64(len + 8, tbits);
+        detail::store_block(len, detail::to_be(8 * std::uint64_t{a_size}),
+                            detail::to_be(8 * std::uint64_t{text.size()}));
         ghash_->ghash_update(acc_, t_rest != 0 ? tail : len, t_rest != 0 ? 32 : 16);
         std::memcpy(s, acc_.data(), 16); // one 16-octet store: the tag compare reloads it whole
+    }
+
+    // Writes aad ‖ zeros (`padded` octets, a multiple of 16, ≤ 64) to `a`, a block per
+    // 16-octet store. SRTP and SRTCP AADs are whole 4-octet words (RTP headers, SRTCP
+    // header ‖ index), read as such — the size their writers store them in; others are
+    // copied octet by octet first.
+    static void gather_aad(const aad_view& aad, std::uint8_t* a, std::size_t padded) noexcept
+    {
+        const std::size_t f = aad.first.size();
+        const std::size_t n = aad.size();
+        if (f % 4 != 0 || n % 4 != 0) {
+            std::memset(a, 0, padded);
+            if (f != 0) std::memcpy(a, aad.first.data(), f);
+            if (!aad.second.empty()) std::memcpy(a + f, aad.second.data(), aad.second.size());
+            return;
+        }
+        auto word = [&](std::size_t pos) -> std::uint32_t {
+            if (pos < f) return detail::load_host<std::uint32_t>(aad.first.data() + pos);
+            if (pos < n) return detail::load_host<std::uint32_t>(aad.second.data() + (pos - f));
+            return 0;
+        };
+        for (std::size_t b = 0; b < padded; b += 16)
+            detail::store_block(a + b, detail::join_host(word(b), word(b + 4)),
+                                detail::join_host(word(b + 8), word(b + 12)));
     }
 
     std::unique_ptr<aes_type> aes_;
