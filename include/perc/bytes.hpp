@@ -48,10 +48,12 @@ inline std::uint64_t to_be(std::uint64_t v) noexcept
 // else two 8-octet stores. For blocks that a cipher or GHASH reads back at once as 16
 // octets: a load spanning several narrower stores cannot be forwarded from the store
 // buffer and waits until they, and every store before them, have reached the cache.
+#if defined(__GNUC__) || defined(__clang__)
+using u64x2 = std::uint64_t __attribute__((vector_size(16)));
+#endif
 inline void store_block(std::uint8_t* p, std::uint64_t lo, std::uint64_t hi) noexcept
 {
 #if defined(__GNUC__) || defined(__clang__)
-    using u64x2 = std::uint64_t __attribute__((vector_size(16)));
     const u64x2 v = {lo, hi};
     std::memcpy(p, &v, 16);
 #else
@@ -65,7 +67,6 @@ inline void store_block(std::uint8_t* p, std::uint64_t lo, std::uint64_t hi) noe
 inline void xor_block(std::uint8_t* out, const std::uint8_t* a, const std::uint8_t* b) noexcept
 {
 #if defined(__GNUC__) || defined(__clang__)
-    using u64x2 = std::uint64_t __attribute__((vector_size(16)));
     u64x2 x, y;
     std::memcpy(&x, a, 16);
     std::memcpy(&y, b, 16);

@@ -181,16 +181,15 @@ public:
     /// block whose profile is neither RFC 8285 form), no_stream and stream_table_full.
     result<bytes_span> protect_rtp(bytes_view in, bytes_span out) noexcept
     {
-        // A local view rather than decode_rtp_header's result<> (see media_distributor's
-        // open_arguments): GCC keeps its fields in registers.
-        rtp_header_view hv;
-        if (errc e = decode_rtp_header_into(in, hv); e != errc::ok) return e;
-        const rtp_header_view* h = &hv;
+        // A local view rather than decode_rtp_header's result<>: GCC keeps its fields in
+        // registers (docs/performance.md, "Store-to-load forwarding").
+        rtp_header_view h;
+        if (errc e = decode_rtp_header_into(in, h); e != errc::ok) return e;
         // RFC 8723 §5.1 step 1: header extensions MUST use RFC 8285 (one-byte 0xBEDE or
         // two-byte 0x100X blocks); the elements inside are the application's.
-        if (h->extension && extension_form(h->extension_profile) == rtp_extension_form::other)
+        if (h.extension && extension_form(h.extension_profile) == rtp_extension_form::other)
             return errc::bad_extension;
-        const std::size_t hs = h->header_size;
+        const std::size_t hs = h.header_size;
         const std::size_t ps = in.size() - hs;
         if (out.size() < in.size() || out.size() - in.size() < protect_overhead)
             return errc::buffer_too_small;
@@ -199,9 +198,9 @@ public:
         if (inner_.srtp_packets_remaining() == 0 || outer_.srtp_packets_remaining() == 0)
             return errc::key_usage_exhausted;
 
-        return with_stream(h->ssrc, [&](stream_type& s) -> result<bytes_span> {
-            auto ii = s.inner.rtp_index.estimate(h->seq);
-            auto oi = s.outer.rtp_index.estimate(h->seq);
+        return with_stream(h.ssrc, [&](stream_type& s) -> result<bytes_span> {
+            auto ii = s.inner.rtp_index.estimate(h.seq);
+            auto oi = s.outer.rtp_index.estimate(h.seq);
             if (!ii) return sender_index_error(ii.error());
             if (!oi) return sender_index_error(oi.error());
             if (s.inner.rtp_replay.check(*ii) != errc::ok ||
@@ -209,16 +208,16 @@ public:
                 return errc::index_reused;
 
             std::uint8_t synthetic[max_base_header];
-            const std::size_t ss = synthetic_header(*h, original_of(*h), synthetic);
+            const std::size_t ss = synthetic_header(h, original_of(h), synthetic);
             if (out.data() != in.data()) std::memcpy(out.data(), in.data(), hs);
             const std::size_t inner_total = ps + Inner::tag_size;
-            if (errc e = inner_.seal_rtp(h->ssrc, *ii, aad_view{bytes_view{synthetic, ss}},
+            if (errc e = inner_.seal_rtp(h.ssrc, *ii, aad_view{bytes_view{synthetic, ss}},
                                          in.subspan(hs), out.subspan(hs, inner_total));
                 e != errc::ok)
                 return e;
             out[hs + inner_total] = 0x00; // RFC 8723 §5.1 step 5: the sender's empty OHB
             const std::size_t outer_plain = inner_total + 1;
-            if (errc e = outer_.seal_rtp(h->ssrc, *oi, aad_view{out.first(hs)},
+            if (errc e = outer_.seal_rtp(h.ssrc, *oi, aad_view{out.first(hs)},
                                          out.subspan(hs, outer_plain),
                                          out.subspan(hs, outer_plain + Outer::tag_size));
                 e != errc::ok)
@@ -242,12 +241,11 @@ public:
     /// ohb_reserved_bits, ohb_bad_marker, backend_failure.
     result<double_unprotected> unprotect_rtp(bytes_view in, bytes_span out) noexcept
     {
-        rtp_header_view hv;
-        if (errc e = decode_rtp_header_into(in, hv); e != errc::ok) return e;
-        const rtp_header_view* h = &hv;
+        rtp_header_view h;
+        if (errc e = decode_rtp_header_into(in, h); e != errc::ok) return e;
         // RFC 8723 §5.3: extensions are not end-to-end protected; optional strict policy.
-        if (opt_.reject_header_extensions && h->extension) return errc::header_extension_rejected;
-        const std::size_t hs = h->header_size;
+        if (opt_.reject_header_extensions && h.extension) return errc::header_extension_rejected;
+        const std::size_t hs = h.header_size;
         const std::size_t body = in.size() - hs;
         if (body < Outer::tag_size + Inner::tag_size + 1) return errc::truncated;
         const std::size_t outer_plain = body - Outer::tag_size;
@@ -255,19 +253,19 @@ public:
         if (!in_place_or_disjoint(in, out)) return errc::buffer_overlap;
         if (!inner_.has_key() || !outer_.has_key()) return errc::no_key;
 
-        return with_stream(h->ssrc, [&](stream_type& s) -> result<double_unprotected> {
+        return with_stream(h.ssrc, [&](stream_type& s) -> result<double_unprotected> {
             if (opt_.require_stream_key && !s.has_own_key) return errc::no_key;
-            auto oi = s.outer.rtp_index.estimate(h->seq);
+            auto oi = s.outer.rtp_index.estimate(h.seq);
             if (!oi) return oi.error();
             if (errc r = s.outer.rtp_replay.check(*oi); r != errc::ok) return r;
             const bytes_view header = in.first(hs);
             const bytes_span p = out.subspan(hs, outer_plain);
-            if (errc e = outer_.open_rtp(h->ssrc, *oi, aad_view{header}, in.subspan(hs), p);
+            if (errc e = outer_.open_rtp(h.ssrc, *oi, aad_view{header}, in.subspan(hs), p);
                 e != errc::ok)
                 return e;
             // The outer layer is open: any failure below re-encrypts it (restore()).
             auto restore = [&](errc why) -> result<double_unprotected> {
-                (void)outer_.reseal_rtp(h->ssrc, *oi, aad_view{header}, p, p);
+                (void)outer_.reseal_rtp(h.ssrc, *oi, aad_view{header}, p, p);
                 return why;
             };
             // The OHB in its wire form: integers, not a struct of optionals reloaded whole.
@@ -275,21 +273,21 @@ public:
             if (errc e = decode_ohb_wire(p, o); e != errc::ok) return restore(e);
             const bytes_view rest = p.first(p.size() - o.size());
             if (rest.size() < Inner::tag_size) return restore(errc::ohb_truncated);
-            const rtp_mutable_fields wire{h->payload_type, h->seq, h->marker};
+            const rtp_mutable_fields wire{h.payload_type, h.seq, h.marker};
             const rtp_mutable_fields orig = original_fields(wire, o);
             auto ii = s.inner.rtp_index.estimate(orig.seq);
             if (!ii) return restore(ii.error());
             if (errc r = s.inner.rtp_replay.check(*ii); r != errc::ok) return restore(r);
 
             std::uint8_t synthetic[max_base_header];
-            const std::size_t ss = synthetic_header(*h, orig, synthetic);
+            const std::size_t ss = synthetic_header(h, orig, synthetic);
             const std::size_t inner_plain = rest.size() - Inner::tag_size;
             const aad_view inner_aad{bytes_view{synthetic, ss}};
             Inner& key = s.has_own_key ? s.own_key : inner_;
-            errc e = key.open_rtp(h->ssrc, *ii, inner_aad, rest, p.first(inner_plain));
+            errc e = key.open_rtp(h.ssrc, *ii, inner_aad, rest, p.first(inner_plain));
             // A sender that re-keyed by EKT keeps its old key for a while (RFC 8870 §4.3.1).
             if (e == errc::auth_failed && s.has_previous)
-                e = s.previous_key.open_rtp(h->ssrc, *ii, inner_aad, rest, p.first(inner_plain));
+                e = s.previous_key.open_rtp(h.ssrc, *ii, inner_aad, rest, p.first(inner_plain));
             if (e != errc::ok) return restore(e);
 
             // Both layers verified: release the packet with the original header values.
@@ -301,7 +299,7 @@ public:
                                                   return double_unprotected{
                                                       .packet = out.first(hs + inner_plain),
                                                       .header_size = hs,
-                                                      .ssrc = h->ssrc,
+                                                      .ssrc = h.ssrc,
                                                       .original = orig,
                                                       .outer = wire,
                                                       .inner_index = *ii,

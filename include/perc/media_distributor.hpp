@@ -270,8 +270,8 @@ private:
     // field, and never copy a struct that was just written piecewise: such a copy reloads
     // the fields in wider words than they were stored in, which the CPU cannot forward
     // from its store buffer (each costs ~15 cycles, several per packet; see
-    // docs/performance.md). The structs have no member initialisers: every field is written
-    // before it is read, and zeroing them first cost GCC a `rep stos` each.
+    // docs/performance.md). Their own fields have no member initialisers: every field is
+    // written before it is read, and zeroing them first cost GCC a `rep stos` each.
 
     // open_rtp's input once parsed and checked (everything but the stream state).
     struct open_input {

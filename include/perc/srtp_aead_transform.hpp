@@ -129,25 +129,24 @@ public:
     template <std::size_t W>
     result<bytes_span> protect_rtp(srtp_stream<W>& stream, bytes_view in, bytes_span out) noexcept
     {
-        rtp_header_view hv; // a local view: GCC keeps it in registers (not so a result<>)
-        if (errc e = decode_rtp_header_into(in, hv); e != errc::ok) return e;
-        const rtp_header_view* h = &hv;
+        rtp_header_view h; // a local view: GCC keeps it in registers (not so a result<>)
+        if (errc e = decode_rtp_header_into(in, h); e != errc::ok) return e;
         if (out.size() < in.size() || out.size() - in.size() < srtp_overhead)
             return errc::buffer_too_small;
         if (!in_place_or_disjoint(in, out)) return errc::buffer_overlap;
         if (!has_key()) return errc::no_key;
         if (key_exhausted()) return errc::key_usage_exhausted;
-        auto index = stream.rtp_index.estimate(h->seq);
+        auto index = stream.rtp_index.estimate(h.seq);
         if (!index)
             return index.error() == errc::index_exhausted ? errc::index_exhausted
                                                           : errc::index_reused;
         if (stream.rtp_replay.check(*index) != errc::ok) return errc::index_reused;
 
-        const std::size_t hs = h->header_size;
+        const std::size_t hs = h.header_size;
         const std::size_t ps = in.size() - hs;
         if (out.data() != in.data())
             for (std::size_t i = 0; i < hs; ++i) out[i] = in[i];
-        const errc e = seal_rtp(h->ssrc, *index, aad_view{in.first(hs)}, in.subspan(hs),
+        const errc e = seal_rtp(h.ssrc, *index, aad_view{in.first(hs)}, in.subspan(hs),
                                 out.subspan(hs, ps + tag_size));
         if (e != errc::ok) return e;
         stream.rtp_index.commit(*index);
@@ -164,20 +163,19 @@ public:
     template <std::size_t W>
     result<bytes_span> unprotect_rtp(srtp_stream<W>& stream, bytes_view in, bytes_span out) noexcept
     {
-        rtp_header_view hv; // a local view: GCC keeps it in registers (not so a result<>)
-        if (errc e = decode_rtp_header_into(in, hv); e != errc::ok) return e;
-        const rtp_header_view* h = &hv;
-        const std::size_t hs = h->header_size;
+        rtp_header_view h; // a local view: GCC keeps it in registers (not so a result<>)
+        if (errc e = decode_rtp_header_into(in, h); e != errc::ok) return e;
+        const std::size_t hs = h.header_size;
         if (in.size() - hs < tag_size) return errc::truncated;
         const std::size_t plain = in.size() - srtp_overhead;
         if (out.size() < plain) return errc::buffer_too_small;
         if (!in_place_or_disjoint(in, out)) return errc::buffer_overlap;
         if (!has_key()) return errc::no_key;
-        auto index = stream.rtp_index.estimate(h->seq);
+        auto index = stream.rtp_index.estimate(h.seq);
         if (!index) return index.error();
         if (errc r = stream.rtp_replay.check(*index); r != errc::ok) return r;
 
-        const errc e = open_rtp(h->ssrc, *index, aad_view{in.first(hs)}, in.subspan(hs),
+        const errc e = open_rtp(h.ssrc, *index, aad_view{in.first(hs)}, in.subspan(hs),
                                 out.subspan(hs, plain - hs));
         if (e != errc::ok) return e;
         if (out.data() != in.data())
