@@ -22,6 +22,8 @@ using namespace perc_test;
 
 namespace {
 
+using perc::bytes_span;
+using perc::bytes_view;
 using perc::errc;
 
 template <class A>
@@ -436,4 +438,160 @@ TEST_CASE_TEMPLATE("aead_gcm re-key: set_key twice uses only the newest key", A,
     A b = std::move(a);
     CHECK(b.has_key());
     CHECK(seal_with(b) == expect1);
+}
+
+// ------------------------------------------------ re-encryption (perc::aead_recrypt)
+
+static_assert(perc::aead_recrypt<perc::botan::aead_aes_128_gcm>);
+static_assert(perc::aead_recrypt<perc::botan::aead_aes_256_gcm>);
+
+TEST_CASE_TEMPLATE("aead_recrypt: open_peek + recrypt equal open + seal of P[0..keep) ‖ tail for "
+                   "every size 0..600 and sizes past several keystream batches",
+                   A, perc::botan::aead_aes_128_gcm, perc::botan::aead_aes_256_gcm)
+{
+    rng r(0x2EC2u + A::key_size);
+    std::vector<std::size_t> sizes;
+    for (std::size_t n = 0; n <= 600; ++n) sizes.push_back(n);
+    for (std::size_t n : {1199u, 1200u, 1201u, 1400u, 1500u, 4113u}) sizes.push_back(n);
+    for (const std::size_t in_size : sizes) {
+        bytes key_in(A::key_size), key_out(A::key_size), iv_in(12), iv_out(12);
+        bytes aad_in(r.below(65)), aad_out(r.below(65)), pt(in_size);
+        for (bytes* b : {&key_in, &key_out, &iv_in, &iv_out, &aad_in, &aad_out, &pt}) r.fill(*b);
+        A in = keyed<A>(key_in);
+        A out = keyed<A>(key_out);
+        bytes ct(in_size);
+        std::array<std::uint8_t, 16> t_in{};
+        REQUIRE(in.seal(fixed<12>(iv_in), perc::aad_view{aad_in}, pt, ct, tag_of(t_in)) ==
+                errc::ok);
+
+        // What is kept, what is peeked and what replaces the rest, all at random.
+        const std::size_t keep = r.below(static_cast<std::uint32_t>(in_size + 1));
+        const std::size_t peek_n =
+            r.below(static_cast<std::uint32_t>(std::min<std::size_t>(A::max_peek, in_size) + 1));
+        bytes tail(r.below(A::max_peek + 1));
+        r.fill(tail);
+        bytes want_pt(pt.begin(), pt.begin() + static_cast<std::ptrdiff_t>(keep));
+        want_pt.insert(want_pt.end(), tail.begin(), tail.end());
+        bytes want(want_pt.size());
+        std::array<std::uint8_t, 16> want_tag{};
+        REQUIRE(out.seal(fixed<12>(iv_out), perc::aad_view{aad_out}, want_pt, want,
+                         tag_of(want_tag)) == errc::ok);
+
+        typename A::recrypt_state st;
+        bytes peek(peek_n, 0xEE);
+        REQUIRE(in.open_peek(fixed<12>(iv_in), split(aad_in, aad_in.size() / 2), ct,
+                             std::span<const std::uint8_t, 16>{t_in}, peek, st) == errc::ok);
+        CHECK(st.opened());
+        CHECK(peek == bytes(pt.end() - static_cast<std::ptrdiff_t>(peek_n), pt.end()));
+        bytes buf(ct.begin(), ct.begin() + static_cast<std::ptrdiff_t>(keep));
+        buf.resize(keep + tail.size(), 0x77);
+        std::array<std::uint8_t, 16> t_out{};
+        REQUIRE(out.recrypt(st, fixed<12>(iv_out), split(aad_out, aad_out.size() / 3), buf, tail,
+                            tag_of(t_out)) == errc::ok);
+        CHECK_FALSE(st.opened()); // consumed
+        if (buf != want || t_out != want_tag) {
+            INFO("in ", in_size, " keep ", keep, " tail ", tail.size());
+            CHECK(to_hex(buf) == to_hex(want));
+            CHECK(to_hex(bytes(t_out.begin(), t_out.end())) ==
+                  to_hex(bytes(want_tag.begin(), want_tag.end())));
+        }
+    }
+}
+
+TEST_CASE_TEMPLATE("aead_recrypt: under the same key and nonce, keeping everything re-creates "
+                   "the received ciphertext and tag",
+                   A, perc::botan::aead_aes_128_gcm, perc::botan::aead_aes_256_gcm)
+{
+    A a;
+    for (std::size_t n : {0u, 1u, 15u, 16u, 17u, 239u, 240u, 241u, 1200u}) {
+        const sealed_fixture f = make_fixture(a, n);
+        typename A::recrypt_state st;
+        REQUIRE(a.open_peek(fixed<12>(f.iv), split(f.aad, f.at), f.ct,
+                            std::span<const std::uint8_t, 16>{f.tag}, {}, st) == errc::ok);
+        bytes buf = f.ct;
+        std::array<std::uint8_t, 16> t{};
+        REQUIRE(a.recrypt(st, fixed<12>(f.iv), perc::aad_view{f.aad}, buf, {}, tag_of(t)) ==
+                errc::ok);
+        CHECK(buf == f.ct);
+        CHECK(t == f.tag);
+    }
+}
+
+TEST_CASE_TEMPLATE("RFC 7714 §5.3 / aead_recrypt: a forged packet fails open_peek with "
+                   "auth_failed; nothing is peeked and recrypt then refuses",
+                   A, perc::botan::aead_aes_128_gcm, perc::botan::aead_aes_256_gcm)
+{
+    A a;
+    const sealed_fixture f = make_fixture(a, 50);
+    for (std::size_t bit = 0; bit < 8 * 16; bit += 7) {
+        std::array<std::uint8_t, 16> bad = f.tag;
+        bad[bit / 8] = static_cast<std::uint8_t>(bad[bit / 8] ^ (1u << (bit % 8)));
+        typename A::recrypt_state st;
+        bytes peek(4, 0xEE);
+        CHECK(a.open_peek(fixed<12>(f.iv), split(f.aad, f.at), f.ct,
+                          std::span<const std::uint8_t, 16>{bad}, peek, st) == errc::auth_failed);
+        CHECK(peek == bytes(4, 0xEE));
+        CHECK_FALSE(st.opened());
+        bytes buf = f.ct;
+        std::array<std::uint8_t, 16> t{};
+        CHECK(a.recrypt(st, fixed<12>(f.iv), perc::aad_view{f.aad}, buf, {}, tag_of(t)) ==
+              errc::invalid_argument);
+        CHECK(buf == f.ct);
+    }
+    // A flipped ciphertext bit: the same.
+    bytes ct = f.ct;
+    ct[49] ^= 0x01;
+    typename A::recrypt_state st;
+    bytes peek(4, 0xEE);
+    CHECK(a.open_peek(fixed<12>(f.iv), split(f.aad, f.at), ct,
+                      std::span<const std::uint8_t, 16>{f.tag}, peek, st) == errc::auth_failed);
+    CHECK(peek == bytes(4, 0xEE));
+}
+
+TEST_CASE_TEMPLATE("aead_recrypt misuse: no key, sizes, overlap, an unopened or reused state — "
+                   "precise errors and nothing written",
+                   A, perc::botan::aead_aes_128_gcm, perc::botan::aead_aes_256_gcm)
+{
+    A a;
+    const sealed_fixture f = make_fixture(a, 40);
+    const std::span<const std::uint8_t, 16> tag{f.tag};
+    typename A::recrypt_state st;
+    A unkeyed;
+    bytes peek(17, 0xEE);
+    CHECK(unkeyed.open_peek(fixed<12>(f.iv), perc::aad_view{f.aad}, f.ct, tag,
+                            bytes_span{peek}.first(4), st) == errc::no_key);
+    CHECK(a.open_peek(fixed<12>(f.iv), perc::aad_view{f.aad}, f.ct, tag, peek, st) ==
+          errc::invalid_argument); // longer than max_peek
+    const sealed_fixture g = make_fixture(a, 3);
+    CHECK(a.open_peek(fixed<12>(g.iv), perc::aad_view{g.aad}, g.ct,
+                      std::span<const std::uint8_t, 16>{g.tag}, bytes_span{peek}.first(4),
+                      st) == errc::invalid_argument); // longer than the text
+    CHECK(peek == bytes(17, 0xEE));
+    CHECK_FALSE(st.opened());
+
+    REQUIRE(a.set_key(fixed<A::key_size>(f.key)) == errc::ok);
+    REQUIRE(a.open_peek(fixed<12>(f.iv), split(f.aad, f.at), f.ct, tag, {}, st) == errc::ok);
+    const bytes before = f.ct;
+    bytes buf = f.ct;
+    buf.resize(41, 0x11);
+    const bytes buf0 = buf;
+    std::array<std::uint8_t, 16> t{};
+    const bytes long_tail(17, 0x22);
+    CHECK(unkeyed.recrypt(st, fixed<12>(f.iv), perc::aad_view{f.aad}, buf,
+                          bytes_view{long_tail}.first(1), tag_of(t)) == errc::no_key);
+    CHECK(a.recrypt(st, fixed<12>(f.iv), perc::aad_view{f.aad}, buf, long_tail, tag_of(t)) ==
+          errc::invalid_argument); // tail longer than max_peek
+    buf.resize(42, 0x11);
+    CHECK(a.recrypt(st, fixed<12>(f.iv), perc::aad_view{f.aad}, buf, bytes_view{long_tail}.first(1),
+                    tag_of(t)) == errc::invalid_argument); // keeps 41 of the 40 octets opened
+    buf.resize(41);
+    CHECK(a.recrypt(st, fixed<12>(f.iv), perc::aad_view{f.aad}, buf, bytes_view{buf}.last(1),
+                    tag_of(t)) == errc::buffer_overlap);
+    CHECK(buf == buf0);
+    CHECK(st.opened()); // none of those consumed it
+    CHECK(a.recrypt(st, fixed<12>(f.iv), perc::aad_view{f.aad}, bytes_span{buf}.first(40), {},
+                    tag_of(t)) == errc::ok);
+    CHECK(bytes(buf.begin(), buf.begin() + 40) == before);
+    CHECK(a.recrypt(st, fixed<12>(f.iv), perc::aad_view{f.aad}, bytes_span{buf}.first(40), {},
+                    tag_of(t)) == errc::invalid_argument); // consumed
 }

@@ -78,6 +78,26 @@ inline void xor_block(std::uint8_t* out, const std::uint8_t* a, const std::uint8
 #endif
 }
 
+// out[0..16) = a ⊕ b ⊕ c (16 octets each), as xor_block: one 16-octet store.
+inline void xor3_block(std::uint8_t* out, const std::uint8_t* a, const std::uint8_t* b,
+                       const std::uint8_t* c) noexcept
+{
+#if defined(__GNUC__) || defined(__clang__)
+    u64x2 x, y, z;
+    std::memcpy(&x, a, 16);
+    std::memcpy(&y, b, 16);
+    std::memcpy(&z, c, 16);
+    x ^= y ^ z;
+    std::memcpy(out, &x, 16);
+#else
+    store_block(out,
+                load_host<std::uint64_t>(a) ^ load_host<std::uint64_t>(b) ^
+                    load_host<std::uint64_t>(c),
+                load_host<std::uint64_t>(a + 8) ^ load_host<std::uint64_t>(b + 8) ^
+                    load_host<std::uint64_t>(c + 8));
+#endif
+}
+
 // The host-order 8-octet word whose memory image is the image of `a` then that of `b`
 // (host-order 4-octet words as load_host returns them).
 inline std::uint64_t join_host(std::uint32_t a, std::uint32_t b) noexcept

@@ -46,6 +46,28 @@ concept aead_cipher =
         { a.open(nonce, aad, in, tag_in, out) } noexcept -> std::same_as<errc>;
     };
 
+/// Optional, beside aead_cipher: re-encryption of a verified packet under another object's
+/// key without storing its plaintext (C' = C ⊕ KS_in ⊕ KS_out for counter modes whose
+/// keystream positions line up, as GCM's do). An RFC 8723 Media Distributor relays this way
+/// when the outer cipher offers it, and with open + seal otherwise.
+///  - open_peek(nonce, aad, in, tag, peek, st): open()'s verification; on success only the
+///    last peek.size() (≤ A::max_peek) plaintext octets are written, to `peek`, and `st`
+///    keeps what recrypt() needs; on failure nothing is written;
+///  - recrypt(st, nonce, aad, text, tail, tag): seal() of P[0..keep) ‖ tail under this
+///    object's key, where P is the plaintext `st` verified and text[0..keep) holds that
+///    packet's ciphertext octets, keep = text.size() − tail.size(); consumes `st`.
+template <class A>
+concept aead_recrypt =
+    aead_cipher<A> && std::default_initializable<typename A::recrypt_state> &&
+    requires(A a, typename A::recrypt_state& st,
+             std::span<const std::uint8_t, A::nonce_size> nonce, aad_view aad, bytes_view in,
+             bytes_span out, std::span<std::uint8_t, A::tag_size> tag_out,
+             std::span<const std::uint8_t, A::tag_size> tag_in) {
+        { A::max_peek } -> std::convertible_to<std::size_t>;
+        { a.open_peek(nonce, aad, in, tag_in, out, st) } noexcept -> std::same_as<errc>;
+        { a.recrypt(st, nonce, aad, out, in, tag_out) } noexcept -> std::same_as<errc>;
+    };
+
 // clang-format on
 
 /// The argument contract shared by every aead_cipher's seal() and open(): errc::no_key when

@@ -203,12 +203,12 @@ public:
             .received = to_wire(opened.received)};
         forward_plan f;
         if (errc e = forward_layout(o, to, out, changes, f); e != errc::ok) return e;
-        return to.tx_streams_.apply(o.ssrc, to.auto_create_,
-                                    [&](stream_type& ts) -> result<relayed> {
-                                        auto ti = send_index(ts, f.sent.seq);
-                                        if (!ti) return ti.error();
-                                        return forward_on(o, to, ts, out, changes, f, *ti);
-                                    });
+        return to.tx_streams_.apply(
+            o.ssrc, to.auto_create_, [&](stream_type& ts) -> result<relayed> {
+                auto ti = send_index(ts, f.sent.seq);
+                if (!ti) return ti.error();
+                return forward_on(o, to, ts, out, changes, f, *ti, plain_sealer{});
+            });
     }
 
     /// open_rtp then forward_rtp to one link, in `out` (in place if out starts at `in`).
@@ -257,12 +257,24 @@ public:
         // Both streams exist (every packet but a stream's first): open and forward on the
         // entries and indices found above, without looking them up again; the opened packet
         // stays in locals rather than an md_opened. forward_checks' conditions all held
-        // above (`out` is the opened packet's buffer).
-        opened_source o;
-        if (errc e = open_on(from, *rs, a, in_index, o); e != errc::ok) return e;
-        forward_plan f;
-        if (errc e = forward_layout(o, to, out, changes, f); e != errc::ok) return e;
-        return forward_on(o, to, *ts, out, changes, f, out_index);
+        // above (`out` is the opened packet's buffer, or disjoint from `in`).
+        if constexpr (aead_recrypt<typename Outer::aead_type>) {
+            // The outer cipher re-encrypts without decrypting: only the OHB is read, and
+            // the E2E part goes from one hop's ciphertext to the other's in one pass.
+            typename Outer::aead_type::recrypt_state st;
+            opened_source o;
+            if (errc e = peek_on(from, *rs, a, in_index, o, st); e != errc::ok) return e;
+            forward_plan f;
+            if (errc e = forward_layout(o, to, out, changes, f); e != errc::ok) return e;
+            return forward_on(o, to, *ts, out, changes, f, out_index,
+                              recrypt_sealer<typename Outer::aead_type::recrypt_state>{st});
+        } else {
+            opened_source o;
+            if (errc e = open_on(from, *rs, a, in_index, o); e != errc::ok) return e;
+            forward_plan f;
+            if (errc e = forward_layout(o, to, out, changes, f); e != errc::ok) return e;
+            return forward_on(o, to, *ts, out, changes, f, out_index, plain_sealer{});
+        }
     }
 
 private:
@@ -354,7 +366,7 @@ private:
     // What forwarding needs of a packet whose outer layer is open: md_opened's facts, with
     // the OHB in its wire form.
     struct opened_source {
-        bytes_view packet;  // header ‖ outer plaintext
+        bytes_view packet;  // header ‖ outer plaintext (outer ciphertext after peek_on)
         bytes_view ekt_tag; // the EKTField as received, or empty
         std::size_t header_size;
         std::size_t inner_size; // E2E ciphertext ‖ E2E tag octets
@@ -396,6 +408,67 @@ private:
         o.wire.marker = a.wire.marker;
         return errc::ok;
     }
+
+    // open_on for an outer cipher that re-encrypts (aead_recrypt): verifies the outer
+    // layer of `a` and decrypts only its last ohb_max_size octets, whose OHB is decoded;
+    // nothing is written, so on error there is nothing to undo. On success the incoming
+    // stream is committed and `o` describes the packet as received — its E2E part still
+    // outer ciphertext, which `st` turns into the next hop's (recrypt_sealer).
+    template <class State>
+    static errc peek_on(link_type& from, stream_type& rs, const open_input& a, std::uint64_t index,
+                        opened_source& o, State& st) noexcept
+    {
+        const std::size_t hs = a.header_size;
+        std::uint8_t tail[ohb_max_size];
+        const std::size_t peek = a.outer_plain < ohb_max_size ? a.outer_plain : ohb_max_size;
+        const bytes_span t{tail, peek};
+        if (errc e = from.rx_.open_rtp_peek(a.ssrc, index, aad_view{a.srtp.first(hs)},
+                                            a.srtp.subspan(hs), t, st);
+            e != errc::ok)
+            return e;
+        errc bad = decode_ohb_wire(t, o.received);
+        // RFC 8723 §8: an E2E tag must precede the OHB (as in open_on).
+        if (bad == errc::ok && a.outer_plain - o.received.size() < Outer::tag_size)
+            bad = errc::ohb_truncated;
+        if (bad != errc::ok) return bad;
+        commit(rs, index);
+        o.packet = a.srtp.first(hs + a.outer_plain);
+        o.ekt_tag = a.ekt_tag;
+        o.header_size = hs;
+        o.inner_size = a.outer_plain - o.received.size();
+        o.ssrc = a.ssrc;
+        o.wire.payload_type = a.wire.payload_type;
+        o.wire.seq = a.wire.seq;
+        o.wire.marker = a.wire.marker;
+        return errc::ok;
+    }
+
+    // forward_on's last step, given the outgoing header as AAD and `sealed` (E2E part ‖ OHB
+    // room ‖ tag) whose E2E part is in place: encodes the new OHB and seals.
+    // plain_sealer: the E2E part is outer plaintext (open_on, open_rtp); seal it with the OHB.
+    struct plain_sealer {
+        errc operator()(link_type& to, std::uint32_t ssrc, std::uint64_t index, const aad_view& aad,
+                        bytes_span sealed, std::size_t inner_size,
+                        const ohb_wire& next) const noexcept
+        {
+            (void)encode_ohb_wire(next, sealed.data() + inner_size);
+            const std::size_t plain = sealed.size() - Outer::tag_size;
+            return to.tx_.seal_rtp(ssrc, index, aad, sealed.first(plain), sealed);
+        }
+    };
+    // recrypt_sealer: the E2E part is the incoming outer ciphertext (peek_on); re-encrypt it
+    // to the outgoing key and append the OHB.
+    template <class State>
+    struct recrypt_sealer {
+        State& st;
+        errc operator()(link_type& to, std::uint32_t ssrc, std::uint64_t index, const aad_view& aad,
+                        bytes_span sealed, std::size_t, const ohb_wire& next) const noexcept
+        {
+            std::uint8_t t[ohb_max_size];
+            const std::size_t n = encode_ohb_wire(next, t);
+            return to.tx_.recrypt_rtp(st, ssrc, index, aad, sealed, bytes_view{t, n});
+        }
+    };
 
     // forward_rtp's sizes and sent values once checked (everything but the stream state).
     struct forward_plan {
@@ -446,10 +519,13 @@ private:
         return errc::ok;
     }
 
-    // forward_rtp on the outgoing stream `ts` of o.ssrc at `index` (from send_index).
+    // forward_rtp on the outgoing stream `ts` of o.ssrc at `index` (from send_index); `seal`
+    // is plain_sealer or recrypt_sealer, as o's E2E part is plaintext or ciphertext.
+    template <class Seal>
     static result<relayed> forward_on(const opened_source& o, link_type& to, stream_type& ts,
                                       bytes_span out, const relay_changes& changes,
-                                      const forward_plan& f, std::uint64_t index) noexcept
+                                      const forward_plan& f, std::uint64_t index,
+                                      const Seal& seal) noexcept
     {
         using action = relay_changes::extension_action;
         const bytes_view src = o.packet;
@@ -480,10 +556,8 @@ private:
                 std::memcpy(out.data() + base + 4, changes.extension_body.data(),
                             changes.extension_body.size());
         }
-        (void)encode_ohb_wire(f.next, out.data() + f.new_hs + o.inner_size);
-        if (errc e = to.tx_.seal_rtp(o.ssrc, index, aad_view{out.first(f.new_hs)},
-                                     out.subspan(f.new_hs, f.plain),
-                                     out.subspan(f.new_hs, f.plain + Outer::tag_size));
+        if (errc e = seal(to, o.ssrc, index, aad_view{out.first(f.new_hs)},
+                          out.subspan(f.new_hs, f.plain + Outer::tag_size), o.inner_size, f.next);
             e != errc::ok)
             return e;
         if (f.ekt_size != 0) std::memcpy(out.data() + f.total, saved, f.ekt_size);

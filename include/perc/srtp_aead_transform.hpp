@@ -219,6 +219,46 @@ public:
                               cipher.subspan(ps).template first<tag_size>(), out);
     }
 
+    /// open_rtp's verification of `cipher` (ciphertext ‖ tag; same IV and AAD) that writes
+    /// only the last peek.size() plaintext octets, to `peek`, and keeps this layer's
+    /// keystream in `st` for recrypt_rtp on another layer: for relays that read and replace
+    /// only the end of the plaintext (RFC 8723 §5.2: the OHB). Nothing is written on failure.
+    /// Errors: no_key, truncated, invalid_argument (peek longer than Aead::max_peek or the
+    /// plaintext), auth_failed, backend_failure.
+    template <aead_recrypt A = Aead> // a template, so that other ciphers need no recrypt_state
+    errc open_rtp_peek(std::uint32_t ssrc, std::uint64_t index, const aad_view& aad,
+                       bytes_view cipher, bytes_span peek, typename A::recrypt_state& st) noexcept
+    {
+        if (cipher.size() < tag_size) return errc::truncated;
+        const std::size_t ps = cipher.size() - tag_size;
+        const aead_nonce n = srtp_aead_nonce(rtp_salt_.span(), ssrc, index_roc(index),
+                                             index_seq(index));
+        return rtp_aead_.open_peek(n, aad, cipher.first(ps),
+                                   cipher.subspan(ps).template first<tag_size>(), peek, st);
+    }
+
+    /// seal_rtp of P[0..keep) ‖ tail, where P is the plaintext open_rtp_peek verified into
+    /// `st` (on another layer): out = text ‖ tag, text = out minus its last 16 octets,
+    /// text[0..keep) holding that packet's ciphertext octets 0..keep (keep = text.size() −
+    /// tail.size()) and text[keep..) receiving E(tail). The plaintext is never stored
+    /// (Aead::recrypt). Counted against the key like seal_rtp; consumes `st`.
+    /// Errors: no_key, buffer_too_small, invalid_argument, buffer_overlap,
+    /// key_usage_exhausted, backend_failure.
+    template <aead_recrypt A = Aead>
+    errc recrypt_rtp(typename A::recrypt_state& st, std::uint32_t ssrc, std::uint64_t index,
+                     const aad_view& aad, bytes_span out, bytes_view tail) noexcept
+    {
+        if (out.size() < tag_size) return errc::buffer_too_small;
+        if (key_exhausted()) return errc::key_usage_exhausted;
+        const aead_nonce n = srtp_aead_nonce(rtp_salt_.span(), ssrc, index_roc(index),
+                                             index_seq(index));
+        const std::size_t ps = out.size() - tag_size;
+        const errc e = rtp_aead_.recrypt(st, n, aad, out.first(ps), tail,
+                                         out.subspan(ps).template first<tag_size>());
+        if (e == errc::ok) ++srtp_packets_;
+        return e;
+    }
+
     /// Undoes open_rtp: re-encrypts `plaintext` — which open_rtp produced for the same
     /// (ssrc, index, aad) — into `out` (plaintext.size() octets, no tag), giving back the
     /// ciphertext that was received. Layered transforms use it so that a packet failing a

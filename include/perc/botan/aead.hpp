@@ -13,6 +13,7 @@
 #include <botan/secmem.h>
 
 #include <algorithm>
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -33,6 +34,14 @@ namespace perc::botan {
 /// that this uses Botan 2's public GHASH class, which Botan 3 makes internal (a Botan 3 adapter
 /// would decrypt into scratch and wipe it on failure).
 ///
+/// Re-encryption (aead_recrypt): open_peek() verifies a packet under this key and decrypts
+/// only its last few octets; recrypt() then encrypts under another object's key, turning the
+/// kept ciphertext octets into the new ciphertext with both keystreams at once — C' = C ⊕
+/// KS_in ⊕ KS_out, one pass, the plaintext never stored — and appends a new plaintext tail.
+/// GCM's counter blocks are the same in both layers (counter 2 at text octet 0), so the
+/// keystreams line up octet for octet. An RFC 8723 Media Distributor relays this way: it
+/// reads and rewrites only the OHB at the end of the outer plaintext (§5.2).
+///
 /// Allocation: set_key only. Thread safety: distinct objects safe; one object is not.
 template <class Suite>
 class aead_gcm {
@@ -45,6 +54,34 @@ public:
     static constexpr std::size_t nonce_size = Suite::nonce_size;
     static constexpr std::size_t tag_size = Suite::tag_size;
     static constexpr std::uint64_t max_plaintext_size = Suite::max_plaintext_size;
+    /// The most octets open_peek() reveals.
+    static constexpr std::size_t max_peek = 16;
+
+    /// What open_peek() hands to recrypt(): the opened layer's key (by pointer: that object
+    /// must stay keyed and unchanged in between), nonce and size, and its first batch of
+    /// keystream — secret, wiped by recrypt() and by the destructor.
+    class recrypt_state {
+    public:
+        recrypt_state() noexcept = default;
+        recrypt_state(const recrypt_state&) = delete;
+        recrypt_state& operator=(const recrypt_state&) = delete;
+        ~recrypt_state() { clear(); }
+        bool opened() const noexcept { return aes_ != nullptr; }
+
+    private:
+        friend class aead_gcm;
+        void clear() noexcept
+        {
+            if (first_ != 0) secure_wipe(bytes_span{ks_, 16 * first_});
+            first_ = 0;
+            aes_ = nullptr;
+        }
+        const aes_type* aes_ = nullptr;
+        std::array<std::uint8_t, nonce_size> nonce_{};
+        std::size_t size_ = 0;  // octets of the opened text
+        std::size_t first_ = 0; // blocks in ks_: E(J0), then keystream from counter 2
+        alignas(16) std::uint8_t ks_[16 * batch_blocks];
+    };
 
     aead_gcm() noexcept = default;
     aead_gcm(aead_gcm&&) noexcept = default;
@@ -131,7 +168,152 @@ public:
         }
     }
 
+    /// Verifies `tag` over aad ‖ in exactly as open() does; only if it matches, writes the
+    /// last peek.size() (≤ max_peek) plaintext octets to `peek` and fills `st` for
+    /// recrypt(). Nothing else is decrypted or written. On any error `peek` is untouched and
+    /// `st` holds nothing.
+    /// Errors: no_key, invalid_argument (sizes), auth_failed, backend_failure.
+    errc open_peek(std::span<const std::uint8_t, nonce_size> nonce, const aad_view& aad,
+                   bytes_view in, std::span<const std::uint8_t, tag_size> tag, bytes_span peek,
+                   recrypt_state& st) noexcept
+    {
+        st.clear();
+        if (aes_ == nullptr) return errc::no_key;
+        if (in.size() > max_plaintext_size || peek.size() > max_peek || peek.size() > in.size())
+            return errc::invalid_argument;
+        try {
+            const std::size_t first = first_blocks(in.size());
+            st.first_ = first;
+            first_batch(nonce, st.ks_, first);
+            std::uint8_t s[16];
+            ghash(aad, in, s);
+            for (std::size_t i = 0; i < 16; ++i) s[i] = static_cast<std::uint8_t>(s[i] ^ st.ks_[i]);
+            if (!ct_equal(s, tag)) { // RFC 7714 §5.3: verify first
+                st.clear();
+                return errc::auth_failed;
+            }
+            // The peeked octets [from, size): from the first batch, or from their own one or
+            // two keystream blocks when they lie past it.
+            const std::size_t from = in.size() - peek.size();
+            const std::uint8_t* ks = st.ks_ + 16; // keystream of text octet 0
+            std::size_t base = 0;                 // the text octet ks points at
+            std::uint8_t extra[32];
+            scoped_wipe wipe_extra{extra};
+            if (!peek.empty() && in.size() > 16 * (first - 1)) {
+                const std::size_t b0 = from / 16;
+                const std::size_t n = (in.size() - 1) / 16 - b0 + 1;
+                fill_counters(nonce, extra, 2 + static_cast<std::uint32_t>(b0), n);
+                aes_->encrypt_n(extra, extra, n);
+                ks = extra;
+                base = 16 * b0;
+            }
+            for (std::size_t i = 0; i < peek.size(); ++i)
+                peek[i] = static_cast<std::uint8_t>(in[from + i] ^ ks[from + i - base]);
+            st.aes_ = aes_.get();
+            std::copy_n(nonce.data(), nonce_size, st.nonce_.data());
+            st.size_ = in.size();
+            return errc::ok;
+        } catch (...) {
+            st.clear();
+            return errc::backend_failure;
+        }
+    }
+
+    /// Encrypts under this key, nonce and `aad` the text  P[0..keep) ‖ tail, where P is the
+    /// plaintext open_peek() verified into `st` and keep = text.size() − tail.size():
+    /// text[0..keep) holds that packet's ciphertext octets 0..keep (in place, or moved
+    /// there) and becomes the new ciphertext; text[keep..) receives E(tail). Writes the tag
+    /// and consumes `st`. `tail` (≤ max_peek octets) must not overlap `text`.
+    /// The same (nonce, key) rules as seal(): never reuse a nonce. With `st` opened by an
+    /// object under the same key and nonce this re-creates the received ciphertext.
+    /// Errors: no_key, invalid_argument (st not opened, keep > opened size, tail too long,
+    /// size), buffer_overlap, backend_failure. On an error other than backend_failure
+    /// nothing is written and `st` is left as it was.
+    errc recrypt(recrypt_state& st, std::span<const std::uint8_t, nonce_size> nonce,
+                 const aad_view& aad, bytes_span text, bytes_view tail,
+                 std::span<std::uint8_t, tag_size> tag) noexcept
+    {
+        if (aes_ == nullptr) return errc::no_key;
+        if (!st.opened() || tail.size() > max_peek || tail.size() > text.size() ||
+            text.size() - tail.size() > st.size_ || text.size() > max_plaintext_size)
+            return errc::invalid_argument;
+        if (!tail.empty() && overlaps(tail.data(), tail.size(), text.data(), text.size()))
+            return errc::buffer_overlap;
+        try {
+            recrypt_pass(st, nonce, aad, text, tail, tag);
+            st.clear();
+            return errc::ok;
+        } catch (...) {
+            st.clear();
+            return errc::backend_failure;
+        }
+    }
+
 private:
+    // recrypt() once its arguments are checked.
+    void recrypt_pass(recrypt_state& st, std::span<const std::uint8_t, nonce_size> nonce,
+                      const aad_view& aad, bytes_span text, bytes_view tail,
+                      std::span<std::uint8_t, tag_size> tag)
+    {
+        const std::size_t total = text.size();
+        const std::size_t keep = total - tail.size();
+        std::uint8_t ko_buf[16 * batch_blocks];
+        const std::size_t first = first_blocks(total);
+        scoped_wipe wipe_ko{bytes_span{ko_buf, 16 * first}};
+        first_batch(nonce, ko_buf, first);
+        std::uint8_t mask[16];
+        scoped_wipe wipe_mask{mask};
+        std::copy_n(ko_buf, 16, mask);
+        // Both first batches start at counter 2 and cover min(15, blocks) blocks: the
+        // incoming one covers all of [0, keep) when it is shorter than 15 blocks, and both
+        // cover the same 15 otherwise. Later batches take the same counters in both.
+        const std::uint8_t* ko = ko_buf + 16;
+        const std::uint8_t* ki = st.ks_ + 16;
+        std::size_t ready = first - 1;
+        std::size_t done = 0;
+        std::uint32_t next_counter = 2 + static_cast<std::uint32_t>(ready);
+        std::uint8_t* p = text.data();
+        while (true) {
+            const std::size_t left = total - done;
+            const std::size_t take = left < 16 * ready ? left : 16 * ready;
+            const std::size_t kept = keep > done ? (keep - done < take ? keep - done : take) : 0;
+            std::size_t i = 0;
+            // Whole kept blocks: C' = C ⊕ KS_in ⊕ KS_out with 16-octet stores (GHASH reads
+            // them back whole).
+            for (; i + 16 <= kept; i += 16) detail::xor3_block(p + i, p + i, ki + i, ko + i);
+            // The block where the kept octets end and the tail begins, and the tail.
+            for (; i < take; ++i) {
+                const std::size_t pos = done + i;
+                const std::uint8_t v = pos < keep ? static_cast<std::uint8_t>(p[i] ^ ki[i])
+                                                  : tail[pos - keep];
+                p[i] = static_cast<std::uint8_t>(v ^ ko[i]);
+            }
+            done += take;
+            p += take;
+            if (done == total) break;
+            const std::size_t blocks = (total - done + 15) / 16;
+            ready = blocks < batch_blocks ? blocks : batch_blocks;
+            fill_counters(nonce, ko_buf, next_counter, ready);
+            aes_->encrypt_n(ko_buf, ko_buf, ready);
+            ko = ko_buf;
+            if (done < keep) {
+                // The first batch held 15 blocks in both: refill the incoming keystream at
+                // the same counters (the state's buffer, wiped with it).
+                const std::size_t in_blocks = (keep - done + 15) / 16;
+                const std::size_t n = in_blocks < ready ? in_blocks : ready;
+                fill_counters(std::span<const std::uint8_t, nonce_size>{st.nonce_}, st.ks_,
+                              next_counter, n);
+                st.aes_->encrypt_n(st.ks_, st.ks_, n);
+                st.first_ = batch_blocks;
+                ki = st.ks_;
+            }
+            next_counter += static_cast<std::uint32_t>(ready);
+        }
+        std::uint8_t s[16];
+        ghash(aad, bytes_view{text.data(), total}, s);
+        for (std::size_t i = 0; i < 16; ++i) tag[i] = static_cast<std::uint8_t>(s[i] ^ mask[i]);
+    }
+
     // The checks seal and open share: a key, equal sizes within the GCM limit, and `out`
     // either `in` itself or disjoint from it.
     errc check(bytes_view in, bytes_span out) const noexcept
