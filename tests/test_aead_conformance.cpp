@@ -19,6 +19,7 @@
 #include "test_util.hpp"
 
 #include <botan/aead.h>
+#include <botan/mac.h>
 #include <botan/secmem.h>
 
 #include <doctest/doctest.h>
@@ -284,6 +285,22 @@ bytes counting(std::size_t n)
 }
 
 } // namespace
+
+TEST_CASE("conformance: the ChaCha20-Poly1305 adapter's Poly1305 one-time key does not outlive "
+          "its packet — Botan's Poly1305 empties its state at final()")
+{
+    // docs/adding-a-suite.md relies on it: chacha20_poly1305 keys Botan's Poly1305 with each
+    // packet's one-time key (RFC 8439 §2.6) and cannot wipe it through the public interface.
+    auto poly = Botan::MessageAuthenticationCode::create_or_throw("Poly1305");
+    std::array<std::uint8_t, 32> otk{};
+    otk[0] = 1;
+    poly->set_key(otk.data(), otk.size());
+    const std::uint8_t msg[20] = {};
+    poly->update(msg, sizeof msg);
+    std::array<std::uint8_t, 16> t{};
+    poly->final(t.data());
+    CHECK_THROWS_AS(poly->update(msg, sizeof msg), Botan::Key_Not_Set);
+}
 
 TEST_CASE("conformance: RFC 7253 Appendix A AEAD_AES_128_OCB_TAGLEN128 sample results")
 {
