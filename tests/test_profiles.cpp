@@ -7,7 +7,10 @@
 // directly, RTCP, error codes, and late joiners (RFC 3711 §3.3.1).
 #include <perc/botan/profiles.hpp>
 
+#include <perc/botan/double.hpp>
 #include <perc/keying_material.hpp>
+#include <perc/media_distributor.hpp>
+#include <perc/ohb.hpp>
 
 #include "test_util.hpp"
 
@@ -284,6 +287,65 @@ TEST_CASE_TEMPLATE("RFC 5764 §4.2 exporter -> client write key/salt -> digest �
     REQUIRE(perc::botan::make_endpoint(P::id, km->server_write_key, km->server_write_salt, wrong) ==
             errc::ok);
     CHECK(name(perc::botan::unprotect_rtp(wrong, c.d1_wire, back).error()) == "auth_failed");
+}
+
+TEST_CASE_TEMPLATE("RFC 8723 §5.3 through any_endpoint: unprotect_rtp_fields gives the wire PT, "
+                   "SEQ and M (which a Media Distributor may change) beside the original ones",
+                   P, ALL_PROFILES)
+{
+    const profile_case c = case_for(P::id);
+    const bytes ex = exporter_output(c);
+    const perc::rtp_mutable_fields d1{96, 0x1234, false}; // d1_in's header
+    any_endpoint rx;
+    REQUIRE(make_client_endpoint(P::id, ex, rx) == errc::ok);
+    bytes back(c.d1_wire.size());
+    auto u = perc::botan::unprotect_rtp_fields(rx, c.d1_wire, back);
+    REQUIRE(u.has_value());
+    CHECK(to_hex(u->packet) == to_hex(d1_in));
+    CHECK(u->wire == d1);
+    CHECK(u->original == d1);
+    any_endpoint empty;
+    CHECK(name(perc::botan::unprotect_rtp_fields(empty, c.d1_wire, back).error()) == "no_key");
+
+    if constexpr (P::is_double) {
+        // An MD relays D1 with the sender's outer key to a receiver's hop key, changing PT,
+        // SEQ and M (§5.2); the receiver holds the sender's inner key and that hop key.
+        using md_type =
+            std::conditional_t<P::id == 0x0009, perc::botan::media_distributor_aes_128_gcm,
+                               perc::botan::media_distributor_aes_256_gcm>;
+        const perc::profile_info* info = perc::find_profile(P::id);
+        auto km = perc::split_keying_material(ex, info->master_key_size, info->master_salt_size);
+        REQUIRE(km.has_value());
+        const std::size_t half = info->master_key_size / 2;
+        const bytes_view outer_key = bytes_view{km->client_write_key}.subspan(half);
+        const bytes_view outer_salt = bytes_view{km->client_write_salt}.subspan(12);
+        const bytes hop_key(half, 0x22), hop_salt(12, 0x33), other_key(half, 0x44);
+        typename md_type::link_type from, to;
+        REQUIRE(from.init(outer_key, outer_salt, other_key, hop_salt) == errc::ok);
+        REQUIRE(to.init(other_key, hop_salt, hop_key, hop_salt) == errc::ok);
+        md_type md;
+        perc::relay_changes ch;
+        ch.payload_type = 111;
+        ch.seq = 0x2000;
+        ch.marker = true;
+        bytes relayed(c.d1_wire.size() + md_type::relay_growth);
+        auto r = md.relay_rtp(from, to, c.d1_wire, relayed, ch);
+        REQUIRE(r.has_value());
+        const bytes wire = to_bytes(r->packet);
+
+        bytes rx_key = to_bytes(bytes_view{km->client_write_key}.first(half));
+        rx_key.insert(rx_key.end(), hop_key.begin(), hop_key.end());
+        bytes rx_salt = to_bytes(bytes_view{km->client_write_salt}.first(12));
+        rx_salt.insert(rx_salt.end(), hop_salt.begin(), hop_salt.end());
+        any_endpoint receiver;
+        REQUIRE(perc::botan::make_endpoint(P::id, rx_key, rx_salt, receiver) == errc::ok);
+        bytes out(wire.size());
+        auto v = perc::botan::unprotect_rtp_fields(receiver, wire, out);
+        REQUIRE(v.has_value());
+        CHECK(v->wire == perc::rtp_mutable_fields{111, 0x2000, true});
+        CHECK(v->original == d1);
+        CHECK(to_hex(v->packet) == to_hex(d1_in)); // the original header restored
+    }
 }
 
 TEST_CASE_TEMPLATE("any_endpoint produces the bytes of the concrete type used directly", P,

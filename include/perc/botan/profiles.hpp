@@ -3,6 +3,9 @@
 
 #include <perc/botan/double.hpp>
 #include <perc/botan/srtp.hpp>
+#include <perc/bytes.hpp>
+#include <perc/ohb.hpp>
+#include <perc/result.hpp>
 #include <perc/srtp_session.hpp>
 #include <perc/suites.hpp>
 
@@ -101,11 +104,25 @@ inline result<bytes_span> protect_rtp(any_endpoint& e, bytes_view in, bytes_span
     return detail::visit_endpoint(e, op);
 }
 
-/// unprotect_rtp of whichever alternative `e` holds; returns the recovered RTP packet (for
-/// the double profiles: original PT, SEQ and M restored from the OHB).
-inline result<bytes_span> unprotect_rtp(any_endpoint& e, bytes_view in, bytes_span out) noexcept
+/// What unprotect_rtp_fields() recovers from a packet.
+struct any_unprotected {
+    /// The recovered RTP packet (for the double profiles: original PT, SEQ and M restored
+    /// from the OHB).
+    bytes_span packet;
+    /// PT, SEQ and M as received. RFC 8723 §5.3: for a double packet the outer values —
+    /// which a Media Distributor may have changed — select the codec and order the jitter
+    /// buffer; for a single layer they are the packet's own.
+    rtp_mutable_fields wire;
+    /// The end-to-end values (double: authenticated by the inner layer; single: = wire).
+    rtp_mutable_fields original;
+};
+
+/// unprotect_rtp of whichever alternative `e` holds, with the wire and original PT, SEQ, M.
+/// Errors: no_key (empty), and those of the alternative's unprotect_rtp.
+inline result<any_unprotected> unprotect_rtp_fields(any_endpoint& e, bytes_view in,
+                                                    bytes_span out) noexcept
 {
-    auto op = [&](auto& x) -> result<bytes_span> {
+    auto op = [&](auto& x) -> result<any_unprotected> {
         using T = std::decay_t<decltype(x)>;
         if constexpr (std::is_same_v<T, std::monostate>) {
             return errc::no_key;
@@ -113,12 +130,27 @@ inline result<bytes_span> unprotect_rtp(any_endpoint& e, bytes_view in, bytes_sp
                              std::is_same_v<T, double_aes_256_gcm>) {
             auto r = x.unprotect_rtp(in, out);
             if (!r) return r.error();
-            return r->packet;
+            return any_unprotected{r->packet, r->outer, r->original};
         } else {
-            return x.unprotect_rtp(in, out);
+            auto r = x.unprotect_rtp(in, out);
+            if (!r) return r.error();
+            const bytes_span p = *r; // a whole RTP header (RFC 3550 §5.1): at least 12 octets
+            const rtp_mutable_fields f{static_cast<std::uint8_t>(p[1] & 0x7Fu), load_be16(&p[2]),
+                                       (p[1] & 0x80u) != 0};
+            return any_unprotected{p, f, f};
         }
     };
     return detail::visit_endpoint(e, op);
+}
+
+/// unprotect_rtp of whichever alternative `e` holds; returns the recovered RTP packet (for
+/// the double profiles: original PT, SEQ and M restored from the OHB). The wire PT, SEQ and
+/// M, which a double packet's receiver needs (RFC 8723 §5.3), are in unprotect_rtp_fields().
+inline result<bytes_span> unprotect_rtp(any_endpoint& e, bytes_view in, bytes_span out) noexcept
+{
+    auto r = unprotect_rtp_fields(e, in, out);
+    if (!r) return r.error();
+    return r->packet;
 }
 
 inline result<bytes_span> protect_rtcp(any_endpoint& e, bytes_view in, bytes_span out) noexcept
