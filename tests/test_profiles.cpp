@@ -317,19 +317,19 @@ TEST_CASE_TEMPLATE("RFC 8723 §5.3 through any_endpoint: unprotect_rtp_fields gi
         auto km = perc::split_keying_material(ex, info->master_key_size, info->master_salt_size);
         REQUIRE(km.has_value());
         const std::size_t half = info->master_key_size / 2;
-        const bytes_view outer_key = bytes_view{km->client_write_key}.subspan(half);
-        const bytes_view outer_salt = bytes_view{km->client_write_salt}.subspan(12);
+        const bytes_view sender_outer_key = bytes_view{km->client_write_key}.subspan(half);
+        const bytes_view sender_outer_salt = bytes_view{km->client_write_salt}.subspan(12);
         const bytes hop_key(half, 0x22), hop_salt(12, 0x33), other_key(half, 0x44);
         typename md_type::link_type from, to;
-        REQUIRE(from.init(outer_key, outer_salt, other_key, hop_salt) == errc::ok);
+        REQUIRE(from.init(sender_outer_key, sender_outer_salt, other_key, hop_salt) == errc::ok);
         REQUIRE(to.init(other_key, hop_salt, hop_key, hop_salt) == errc::ok);
         md_type md;
         perc::relay_changes ch;
         ch.payload_type = 111;
         ch.seq = 0x2000;
         ch.marker = true;
-        bytes relayed(c.d1_wire.size() + md_type::relay_growth);
-        auto r = md.relay_rtp(from, to, c.d1_wire, relayed, ch);
+        bytes relay_buf(c.d1_wire.size() + md_type::relay_growth);
+        auto r = md.relay_rtp(from, to, c.d1_wire, relay_buf, ch);
         REQUIRE(r.has_value());
         const bytes wire = to_bytes(r->packet);
 
