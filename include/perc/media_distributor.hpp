@@ -387,12 +387,7 @@ private:
         if (errc e = from.rx_.open_rtp(a.ssrc, index, aad_view{header}, a.srtp.subspan(hs), p);
             e != errc::ok)
             return e;
-        errc bad = decode_ohb_wire(p, o.received);
-        // RFC 8723 §8: an E2E tag (16 octets in both profiles, the size of the outer tag)
-        // must precede the OHB; a shorter packet cannot be valid end to end.
-        if (bad == errc::ok && p.size() - o.received.size() < Outer::tag_size)
-            bad = errc::ohb_truncated;
-        if (bad != errc::ok) {
+        if (errc bad = received_ohb(p, a.outer_plain, o.received); bad != errc::ok) {
             (void)from.rx_.reseal_rtp(a.ssrc, index, aad_view{header}, p, p);
             return bad;
         }
@@ -401,7 +396,7 @@ private:
         o.packet = a.scratch.first(hs + a.outer_plain);
         o.ekt_tag = a.ekt_tag;
         o.header_size = hs;
-        o.inner_size = p.size() - o.received.size();
+        o.inner_size = a.outer_plain - o.received.size();
         o.ssrc = a.ssrc;
         o.wire.payload_type = a.wire.payload_type;
         o.wire.seq = a.wire.seq;
@@ -426,11 +421,7 @@ private:
                                             a.srtp.subspan(hs), t, st);
             e != errc::ok)
             return e;
-        errc bad = decode_ohb_wire(t, o.received);
-        // RFC 8723 §8: an E2E tag must precede the OHB (as in open_on).
-        if (bad == errc::ok && a.outer_plain - o.received.size() < Outer::tag_size)
-            bad = errc::ohb_truncated;
-        if (bad != errc::ok) return bad;
+        if (errc bad = received_ohb(t, a.outer_plain, o.received); bad != errc::ok) return bad;
         commit(rs, index);
         o.packet = a.srtp.first(hs + a.outer_plain);
         o.ekt_tag = a.ekt_tag;
@@ -440,6 +431,17 @@ private:
         o.wire.payload_type = a.wire.payload_type;
         o.wire.seq = a.wire.seq;
         o.wire.marker = a.wire.marker;
+        return errc::ok;
+    }
+
+    // The OHB at the end of an opened outer plaintext of `outer_plain` octets, decoded from
+    // `end` (that plaintext, or its last octets). Errors: those of decode_ohb_wire, and
+    // ohb_truncated: RFC 8723 §8 — an E2E tag (16 octets in both profiles, the size of the
+    // outer tag) must precede the OHB; a shorter packet cannot be valid end to end.
+    static errc received_ohb(bytes_view end, std::size_t outer_plain, ohb_wire& w) noexcept
+    {
+        if (errc e = decode_ohb_wire(end, w); e != errc::ok) return e;
+        if (outer_plain - w.size() < Outer::tag_size) return errc::ohb_truncated;
         return errc::ok;
     }
 

@@ -305,8 +305,9 @@ private:
                 const std::size_t n = in_blocks < ready ? in_blocks : ready;
                 fill_counters(std::span<const std::uint8_t, nonce_size>{st.nonce_}, st.ks_,
                               next_counter, n);
+                // st.first_ (what clear() wipes) already covers these: the incoming text
+                // had more than 15 blocks, so open_peek filled the whole first batch.
                 st.aes_->encrypt_n(st.ks_, st.ks_, n);
-                if (st.first_ < batch_blocks) st.first_ = batch_blocks; // what clear() wipes
                 ki = st.ks_;
             }
             next_counter += static_cast<std::uint32_t>(ready);
@@ -445,6 +446,9 @@ private:
     // Octets staged for a one-call GHASH (AAD ≤ 64, text, partial block, lengths): below it
     // staging copies less than the two calls it saves cost.
     static constexpr std::size_t ghash_staged = 320;
+    // The three-call form takes up to 3 text blocks into its head and 3 into its tail: it
+    // is only reached with at least ghash_staged / 16 − 5 ≥ 6 full text blocks.
+    static_assert(ghash_staged % 16 == 0 && ghash_staged >= 16 * 11);
 
     // Writes the text's partial last block (zero-padded, if any) and the length block at
     // `out`; returns the octets written (16 or 32).

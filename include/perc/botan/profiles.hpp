@@ -4,8 +4,10 @@
 #include <perc/botan/double.hpp>
 #include <perc/botan/srtp.hpp>
 #include <perc/bytes.hpp>
+#include <perc/errc.hpp>
 #include <perc/ohb.hpp>
 #include <perc/result.hpp>
+#include <perc/rtp_header.hpp>
 #include <perc/srtp_session.hpp>
 #include <perc/suites.hpp>
 
@@ -134,10 +136,10 @@ inline result<any_unprotected> unprotect_rtp_fields(any_endpoint& e, bytes_view 
         } else {
             auto r = x.unprotect_rtp(in, out);
             if (!r) return r.error();
-            const bytes_span p = *r; // a whole RTP header (RFC 3550 §5.1): at least 12 octets
-            const rtp_mutable_fields f{static_cast<std::uint8_t>(p[1] & 0x7Fu), load_be16(&p[2]),
-                                       (p[1] & 0x80u) != 0};
-            return any_unprotected{p, f, f};
+            rtp_header_view h; // the packet unprotect_rtp just parsed: this cannot fail
+            if (errc bad = decode_rtp_header_into(*r, h); bad != errc::ok) return bad;
+            const rtp_mutable_fields f{h.payload_type, h.seq, h.marker};
+            return any_unprotected{*r, f, f};
         }
     };
     return detail::visit_endpoint(e, op);
