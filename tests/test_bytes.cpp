@@ -1,6 +1,7 @@
 // Byte vocabulary: network-byte-order load/store (RFC 3711 §1.1: network byte order everywhere)
 // and the in/out buffer rule of every per-packet call (in place or disjoint).
 #include <perc/bytes.hpp>
+#include <perc/concepts.hpp>
 
 #include "test_util.hpp"
 
@@ -9,6 +10,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 
 using namespace perc_test;
 
@@ -214,5 +216,29 @@ TEST_CASE("bytes: store_block, xor_block, join_host and load_partial_block at ev
         perc::detail::load_partial_block(src.data() + 5, n, lo, hi);
         perc::detail::store_block(buf.data(), lo, hi);
         for (std::size_t i = 0; i < 16; ++i) CHECK(buf[i] == (i < n ? src[5 + i] : 0));
+    }
+}
+
+TEST_CASE("gather_aad_blocks: aad ‖ zeros for every split of 0..64 octets, word-sized or not")
+{
+    std::array<std::uint8_t, 64> src{};
+    for (std::size_t i = 0; i < src.size(); ++i) src[i] = static_cast<std::uint8_t>(0x3D * i + 1);
+    std::array<std::uint8_t, 80> buf{};
+    for (std::size_t n = 0; n <= 64; ++n) {
+        const std::size_t padded = (n + 15) / 16 * 16 + (n == 0 ? 16 : 0);
+        for (std::size_t f = 0; f <= n; ++f) {
+            CAPTURE(n);
+            CAPTURE(f);
+            // The two pieces are not adjacent in memory: the second starts 7 octets on.
+            std::array<std::uint8_t, 72> two{};
+            std::memcpy(two.data(), src.data(), f);
+            std::memcpy(two.data() + f + 7, src.data() + f, n - f);
+            const perc::aad_view aad{perc::bytes_view{two.data(), f},
+                                     perc::bytes_view{two.data() + f + 7, n - f}};
+            buf.fill(0xEE);
+            perc::gather_aad_blocks(aad, buf.data(), padded);
+            for (std::size_t i = 0; i < buf.size(); ++i)
+                CHECK(buf[i] == (i < n ? src[i] : i < padded ? 0 : 0xEE));
+        }
     }
 }

@@ -36,10 +36,11 @@ constexpr aead_nonce srtp_aead_nonce(std::span<const std::uint8_t, 12> session_s
 constexpr aead_nonce srtcp_aead_nonce(std::span<const std::uint8_t, 12> session_salt,
                                       std::uint32_t ssrc, std::uint32_t srtcp_index) noexcept
 {
+    // In 8 + 4 octets, as srtp_aead_nonce.
+    const std::uint8_t* s = session_salt.data();
     aead_nonce n{};
-    store_be32(n.data() + 2, ssrc);
-    store_be32(n.data() + 8, srtcp_index & 0x7FFFFFFFu);
-    for (std::size_t i = 0; i < 12; ++i) n[i] = static_cast<std::uint8_t>(n[i] ^ session_salt[i]);
+    store_be64(n.data(), load_be64(s) ^ (std::uint64_t{ssrc} << 16));
+    store_be32(n.data() + 8, load_be32(s + 8) ^ (srtcp_index & 0x7FFFFFFFu));
     return n;
 }
 

@@ -8,6 +8,7 @@
 #include <concepts>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <span>
 
 namespace perc {
@@ -20,6 +21,33 @@ struct aad_view {
 
     constexpr std::size_t size() const noexcept { return first.size() + second.size(); }
 };
+
+/// Writes aad ‖ zeros (`padded` octets, a multiple of 16 and at least aad.size()) to `a`,
+/// each 16-octet block with ONE store, for ciphers that read the AAD back a block (or a
+/// masked block) at a time: a load spanning several narrower stores still in the store
+/// buffer cannot be forwarded from them and waits until they reach the cache. SRTP and
+/// SRTCP AADs are whole 4-octet words (RTP headers; SRTCP header ‖ index), read as such —
+/// the size their writers store them in, so these loads do forward; other sizes are copied
+/// octet by octet first.
+inline void gather_aad_blocks(const aad_view& aad, std::uint8_t* a, std::size_t padded) noexcept
+{
+    const std::size_t f = aad.first.size();
+    const std::size_t n = aad.size();
+    if (f % 4 != 0 || n % 4 != 0) {
+        std::memset(a, 0, padded);
+        if (f != 0) std::memcpy(a, aad.first.data(), f);
+        if (!aad.second.empty()) std::memcpy(a + f, aad.second.data(), aad.second.size());
+        return;
+    }
+    auto word = [&](std::size_t pos) -> std::uint32_t {
+        if (pos < f) return detail::load_host<std::uint32_t>(aad.first.data() + pos);
+        if (pos < n) return detail::load_host<std::uint32_t>(aad.second.data() + (pos - f));
+        return 0;
+    };
+    for (std::size_t b = 0; b < padded; b += 16)
+        detail::store_block(a + b, detail::join_host(word(b), word(b + 4)),
+                            detail::join_host(word(b + 8), word(b + 12)));
+}
 
 // clang-format off
 /// An AEAD with fixed sizes (RFC 5116 interface as used by RFC 7714 §5).

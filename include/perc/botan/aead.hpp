@@ -417,7 +417,7 @@ private:
                 alignas(16) std::uint8_t buf[ghash_staged + 48];
                 zero_blocks(buf, zeros);
                 std::uint8_t* p = buf + zeros;
-                gather_aad(aad, p, padded);
+                gather_aad_blocks(aad, p, padded);
                 copy_blocks(p + padded, text.data(), t_full);
                 const std::size_t n = stage_end(aad, text, t_full, p + padded + t_full);
                 ghash_->ghash_update(acc_, buf, zeros + padded + t_full + n);
@@ -425,7 +425,7 @@ private:
                 // Head: zeros ‖ AAD ‖ the first k text blocks, a multiple of four blocks.
                 alignas(16) std::uint8_t head[128];
                 zero_blocks(head, zeros);
-                gather_aad(aad, head + zeros, padded);
+                gather_aad_blocks(aad, head + zeros, padded);
                 const std::size_t k = 16 * ((4 - (zeros + padded) / 16 % 4) % 4);
                 copy_blocks(head + zeros + padded, text.data(), k);
                 if (zeros + padded + k != 0) ghash_->ghash_update(acc_, head, zeros + padded + k);
@@ -496,30 +496,6 @@ private:
             second = second.subspan(take);
         }
         if (!second.empty()) ghash_->ghash_update(acc_, second.data(), second.size());
-    }
-
-    // Writes aad ‖ zeros (`padded` octets, a multiple of 16, ≤ 64) to `a`, a block per
-    // 16-octet store. SRTP and SRTCP AADs are whole 4-octet words (RTP headers, SRTCP
-    // header ‖ index), read as such — the size their writers store them in; others are
-    // copied octet by octet first.
-    static void gather_aad(const aad_view& aad, std::uint8_t* a, std::size_t padded) noexcept
-    {
-        const std::size_t f = aad.first.size();
-        const std::size_t n = aad.size();
-        if (f % 4 != 0 || n % 4 != 0) {
-            std::memset(a, 0, padded);
-            if (f != 0) std::memcpy(a, aad.first.data(), f);
-            if (!aad.second.empty()) std::memcpy(a + f, aad.second.data(), aad.second.size());
-            return;
-        }
-        auto word = [&](std::size_t pos) -> std::uint32_t {
-            if (pos < f) return detail::load_host<std::uint32_t>(aad.first.data() + pos);
-            if (pos < n) return detail::load_host<std::uint32_t>(aad.second.data() + (pos - f));
-            return 0;
-        };
-        for (std::size_t b = 0; b < padded; b += 16)
-            detail::store_block(a + b, detail::join_host(word(b), word(b + 4)),
-                                detail::join_host(word(b + 8), word(b + 12)));
     }
 
     std::unique_ptr<aes_type> aes_;
