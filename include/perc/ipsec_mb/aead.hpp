@@ -153,7 +153,9 @@ struct joined_aad {
 /// aead_aes_256_gcm, on Intel IPsec-MB 1.3.
 ///
 /// seal() is one call of the library's one-shot GCM encryption (the AAD is passed as one
-/// pointer; two-piece AAD up to joined_aad_max octets is joined on the stack first).
+/// pointer; two-piece AAD up to joined_aad_max octets is joined on the stack first). Every
+/// call first copies the IV, and AAD of up to 16 octets, into 16-octet blocks written by one
+/// store each, which the library's masked loads can be forwarded from (detail::j0_block).
 ///
 /// open() must not write unverified plaintext (RFC 7714 §5.3; the aead_cipher concept:
 /// `out` untouched on auth_failed), but the library's GCM decryption writes the plaintext
