@@ -13,8 +13,8 @@ only `#include <perc/...>` is compiled with
 
 Core headers (outside include/perc/botan/) are compiled with -fno-exceptions -fno-rtti as well,
 since the core must need neither. Headers under include/perc/botan/ get the Botan 2 include
-directory as a system directory (from `pkg-config --cflags botan-2`), and are skipped when
-Botan 2 cannot be found.
+flags exactly as `pkg-config --cflags botan-2` gives them (a plain -I, not a system
+directory, as in a consumer's build), and are skipped when Botan 2 cannot be found.
 
 Prints one line per header and a final line "N passed, M failed"; exits 1 on any failure.
 """
@@ -32,17 +32,16 @@ HEADER_SUFFIXES = {".hpp", ".h", ".hh", ".hxx"}
 
 
 def botan_flags():
-    """Botan 2 include flags as -isystem, or None if Botan 2 is not found."""
+    """Botan 2 include flags exactly as `pkg-config --cflags botan-2` gives them (plain -I, as a
+    program using perc's pkg-config or CMake package gets them), or None if Botan 2 is not
+    found. With -Werror this also checks that perc's Botan headers include Botan's
+    future-internal headers without Botan's warning (include/perc/botan/future_internal.hpp)."""
     if shutil.which("pkg-config"):
         r = subprocess.run(["pkg-config", "--cflags", "botan-2"], capture_output=True, text=True)
         if r.returncode == 0:
-            # -I -> -isystem: our -Werror must not apply to Botan's own headers.
-            flags = []
-            for tok in r.stdout.split():
-                flags += ["-isystem", tok[2:]] if tok.startswith("-I") else [tok]
-            return flags
+            return r.stdout.split()
     if Path("/usr/include/botan-2/botan/build.h").exists():
-        return ["-isystem", "/usr/include/botan-2"]
+        return ["-I/usr/include/botan-2"]
     return None
 
 

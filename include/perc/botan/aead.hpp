@@ -2,14 +2,13 @@
 // AES and GHASH so that open() verifies before it decrypts, throws nothing and allocates nothing.
 #pragma once
 
+#include <perc/botan/future_internal.hpp> // botan/aes.h, botan/ghash.h
 #include <perc/bytes.hpp>
 #include <perc/concepts.hpp>
 #include <perc/errc.hpp>
 #include <perc/secret_bytes.hpp>
 #include <perc/suites.hpp>
 
-#include <botan/aes.h>
-#include <botan/ghash.h>
 #include <botan/secmem.h>
 
 #include <algorithm>

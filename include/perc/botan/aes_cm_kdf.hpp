@@ -2,9 +2,8 @@
 #pragma once
 
 #include <perc/aes_cm_prf.hpp>
+#include <perc/botan/future_internal.hpp> // botan/aes.h
 #include <perc/errc.hpp>
-
-#include <botan/aes.h>
 
 #include <cstddef>
 #include <cstdint>

@@ -2,13 +2,13 @@
 // AESKW128 and AESKW256.
 #pragma once
 
+#include <perc/botan/future_internal.hpp> // botan/aes.h
 #include <perc/bytes.hpp>
 #include <perc/concepts.hpp>
 #include <perc/errc.hpp>
 #include <perc/result.hpp>
 #include <perc/secret_bytes.hpp>
 
-#include <botan/aes.h>
 #include <botan/exceptn.h>
 #include <botan/nist_keywrap.h>
 

@@ -4,13 +4,13 @@
 // NON-STANDARD for SRTP: no DTLS-SRTP profile (see perc::aead_aes_128_ocb).
 #pragma once
 
+#include <perc/botan/future_internal.hpp> // botan/aes.h
 #include <perc/bytes.hpp>
 #include <perc/concepts.hpp>
 #include <perc/errc.hpp>
 #include <perc/secret_bytes.hpp>
 #include <perc/suites.hpp>
 
-#include <botan/aes.h>
 #include <botan/secmem.h>
 
 #include <bit>
