@@ -7,7 +7,9 @@
 // RFC 8723 double transform (double_protect, double_unprotect, double_forged_reject,
 // double_inner_forged: raw = two passes, libsrtp2 = two composed sessions), Media
 // Distributor relay (md_relay: raw = one open + one seal, libsrtp2 = unprotect, header and
-// OHB rewrite, protect) and RFC 8870 EKT receive. See docs/performance.md for how to read the
+// OHB rewrite, protect) and fan-out (md_fanout: one open, four forwards; raw = one open +
+// four seals, libsrtp2 = one unprotect + four rewrites and protects) and RFC 8870 EKT
+// receive. See docs/performance.md for how to read the
 // output.
 //
 // Method: a "case" owns three implementations (ours, raw, libsrtp2). Each implementation is
@@ -1303,12 +1305,12 @@ srtp_err_status_t srtp2_double_unprotect(srtp_t inner, srtp_t outer, std::uint8_
     return srtp_unprotect(inner, d, &len);
 }
 
-/// RFC 8723 §5.2 with two libsrtp2 sessions: srtp_unprotect with the incoming hop key,
-/// rewrite PT / SEQ / M, replace the empty OHB by PT ‖ SEQ ‖ Config (the original values),
-/// srtp_protect with the outgoing hop key.
-int srtp2_relay(srtp_t in_hop, srtp_t out_hop, std::uint8_t* d, int len, std::uint16_t new_seq)
+/// RFC 8723 §5.2 steps 2–4 on a packet whose outer layer libsrtp2 removed (`len` octets,
+/// ending in the sender's empty OHB): rewrite PT / SEQ / M, replace the empty OHB by PT ‖ SEQ
+/// ‖ Config (the original values), srtp_protect with the outgoing hop key. In place; returns
+/// the length.
+int srtp2_forward(srtp_t out_hop, std::uint8_t* d, int len, std::uint16_t new_seq)
 {
-    if (srtp_unprotect(in_hop, d, &len) != srtp_err_status_ok) return -1;
     const std::uint8_t orig_pt = d[1] & 0x7F;
     const std::uint8_t orig_seq_hi = d[2], orig_seq_lo = d[3];
     d[1] = static_cast<std::uint8_t>(0x80 | relay_pt);
@@ -1321,6 +1323,14 @@ int srtp2_relay(srtp_t in_hop, srtp_t out_hop, std::uint8_t* d, int len, std::ui
     len += 3;
     if (srtp_protect(out_hop, d, &len) != srtp_err_status_ok) return -1;
     return len;
+}
+
+/// RFC 8723 §5.2 with two libsrtp2 sessions: srtp_unprotect with the incoming hop key, then
+/// srtp2_forward with the outgoing one.
+int srtp2_relay(srtp_t in_hop, srtp_t out_hop, std::uint8_t* d, int len, std::uint16_t new_seq)
+{
+    if (srtp_unprotect(in_hop, d, &len) != srtp_err_status_ok) return -1;
+    return srtp2_forward(out_hop, d, len, new_seq);
 }
 
 /// libsrtp2 must produce perc's double-protected bytes for every packet, and its MD relay
@@ -1602,6 +1612,166 @@ double case_md_relay(context& ctx, const plan& p, double_fixture<Suite>& f, pack
                   measure(p, "md_relay", ours_impl, raw_impl, lib_impl));
 }
 
+/// Receivers of one incoming packet in md_fanout.
+constexpr std::size_t fanout_receivers = 4;
+
+/// md_fanout: what an SFU does with each packet (RFC 8723 §5.2: the outer layer is removed
+/// once, then re-applied for every outgoing hop). Ours = media_distributor::open_rtp on the
+/// incoming link (in place), then forward_rtp to fanout_receivers links, each with its own
+/// hop key and its own output buffer, with md_relay's rewrite; raw = one adapter open and
+/// fanout_receivers seals from the opened packet into the receivers' buffers (header copied,
+/// no rewrite); libsrtp2 = one srtp_unprotect, then per receiver a copy, the rewrite and
+/// srtp_protect (srtp2_forward). ns are per incoming packet, all receivers included. Before
+/// timing, every receiver's bytes are compared with libsrtp2's for every packet.
+template <class Suite>
+double case_md_fanout(context& ctx, const plan& p, double_fixture<Suite>& f, packet_set& work)
+{
+    constexpr std::size_t n_out = fanout_receivers;
+    using distributor = typename Suite::distributor;
+    using link = typename distributor::link_type;
+    std::vector<keys<Suite>> hops;
+    for (std::size_t k = 0; k < n_out; ++k) hops.emplace_back(0x6666666666666666ull + k);
+    std::vector<std::vector<perc::aead_nonce>> hop_nonce(n_out);
+    for (std::size_t k = 0; k < n_out; ++k)
+        for (std::size_t i = 0; i < f.dbl.count(); ++i)
+            hop_nonce[k].push_back(
+                perc::srtp_aead_nonce(hops[k].rtp_salt, bench_ssrc, 0, relay_seq_of(i)));
+    distributor md;
+    link from;
+    std::array<link, n_out> to;
+    if (from.init(f.outer.master_key, f.outer.master_salt, f.spare_a.master_key,
+                  f.spare_a.master_salt) != errc::ok)
+        die("md_link init");
+    for (std::size_t k = 0; k < n_out; ++k)
+        if (to[k].init(f.spare_b.master_key, f.spare_b.master_salt, hops[k].master_key,
+                       hops[k].master_salt) != errc::ok)
+            die("md_link init");
+    auto fresh_links = [&] {
+        if (auto* st = from.find_receive_stream(bench_ssrc)) *st = {};
+        for (link& l : to)
+            if (auto* st = l.find_send_stream(bench_ssrc)) *st = {};
+    };
+    perc::relay_changes ch;
+    ch.payload_type = relay_pt;
+    ch.marker = true;
+    packet_set out(p.batch * n_out, work.slot(0).size());
+    // One packet through perc: open in place, forward to every receiver's slot.
+    auto ours_one = [&](bytes_span s, std::size_t in_size, std::size_t index,
+                        std::size_t slot0) -> bool {
+        auto opened = md.open_rtp(from, s.first(in_size), s);
+        if (!opened) return false;
+        ch.seq = relay_seq_of(index);
+        bool ok = true;
+        for (std::size_t k = 0; k < n_out; ++k)
+            ok &= md.forward_rtp(*opened, to[k], out.slot(slot0 + k), ch).has_value();
+        return ok;
+    };
+
+#if PERC_BENCH_HAVE_LIBSRTP2
+    srtp2_session hin;
+    std::array<srtp2_session, n_out> hout;
+    auto fresh_sessions = [&] {
+        hin.create(f.outer);
+        for (std::size_t k = 0; k < n_out; ++k) hout[k].create(hops[k]);
+    };
+    // One packet through libsrtp2, the same way.
+    auto lib_one = [&](std::uint8_t* d, int len, std::size_t index, std::size_t slot0) -> bool {
+        if (srtp_unprotect(hin.get(), d, &len) != srtp_err_status_ok) return false;
+        bool ok = true;
+        for (std::size_t k = 0; k < n_out; ++k) {
+            std::uint8_t* o = out.slot(slot0 + k).data();
+            std::memcpy(o, d, static_cast<std::size_t>(len));
+            ok &= srtp2_forward(hout[k].get(), o, len, relay_seq_of(index)) > 0;
+        }
+        return ok;
+    };
+    {
+        // Every receiver's bytes from perc and from libsrtp2 must agree, packet by packet.
+        fresh_links();
+        fresh_sessions();
+        packet_set a(1, work.slot(0).size()), b(n_out, work.slot(0).size());
+        for (std::size_t i = 0; i < f.dbl.count(); ++i) {
+            std::memcpy(a.slot(0).data(), f.dbl.slot(i).data(), f.dbl.size);
+            if (!lib_one(a.slot(0).data(), as_int(f.dbl.size), i, 0))
+                die("md_fanout: libsrtp2 failed");
+            for (std::size_t k = 0; k < n_out; ++k)
+                std::memcpy(b.slot(k).data(), out.slot(k).data(), b.slot(k).size());
+            std::memcpy(a.slot(0).data(), f.dbl.slot(i).data(), f.dbl.size);
+            if (!ours_one(a.slot(0), f.dbl.size, i, 0)) die("md_fanout: perc failed");
+            const std::size_t sent = f.dbl.size + 3; // the OHB grew from 1 to 4 octets
+            for (std::size_t k = 0; k < n_out; ++k)
+                if (std::memcmp(b.slot(k).data(), out.slot(k).data(), sent) != 0)
+                    die("libsrtp2 and perc disagree on fanned-out bytes");
+        }
+    }
+#endif
+
+    batches w{p, work};
+    std::size_t first = 0;
+    auto ours_impl = impl{[&](std::size_t b) {
+                              first = b * p.batch;
+                              if (b == 0) fresh_links(); // a fresh round
+                              w.stage(f.dbl, b);
+                          },
+                          [&] {
+                              std::size_t good = 0;
+                              const std::size_t in_size = work.size;
+                              for (std::size_t i = 0; i < p.batch; ++i)
+                                  good += ours_one(work.slot(i), in_size, first + i, i * n_out);
+                              return good;
+                          }};
+    auto in_hop = f.outer.rtp_aead();
+    std::vector<typename Suite::aead> out_hop;
+    for (const auto& k : hops) out_hop.push_back(k.rtp_aead());
+    auto raw_impl = impl{
+        [&](std::size_t b) {
+            first = b * p.batch;
+            w.stage(f.dbl, b);
+        },
+        [&] {
+            std::size_t good = 0;
+            // in: header ‖ inner ct ‖ inner tag ‖ OHB(1) ‖ outer tag; out: the OHB grown to 4
+            const std::size_t inner_part = work.size - rtp_header_size - 1 - tag_size;
+            const std::size_t sealed = inner_part + 4;
+            for (std::size_t i = 0; i < p.batch; ++i) {
+                std::uint8_t* d = work.slot(i).data();
+                bool ok = raw_open(in_hop, f.outer_nonce[first + i], d, rtp_header_size,
+                                   inner_part + 1) == errc::ok;
+                for (std::size_t k = 0; k < n_out; ++k) {
+                    std::uint8_t* o = out.slot(i * n_out + k).data();
+                    std::memcpy(o, d, rtp_header_size);
+                    ok &= out_hop[k].seal(hop_nonce[k][first + i],
+                                          perc::aad_view{bytes_view{o, rtp_header_size}},
+                                          bytes_view{d + rtp_header_size, sealed},
+                                          bytes_span{o + rtp_header_size, sealed},
+                                          std::span<std::uint8_t, tag_size>{
+                                              o + rtp_header_size + sealed, tag_size}) == errc::ok;
+                }
+                good += ok;
+            }
+            return good;
+        }};
+#if PERC_BENCH_HAVE_LIBSRTP2
+    auto lib_impl = impl{[&](std::size_t b) {
+                             first = b * p.batch;
+                             if (b == 0) fresh_sessions();
+                             w.stage(f.dbl, b);
+                         },
+                         [&] {
+                             std::size_t good = 0;
+                             const int in_size = as_int(work.size);
+                             for (std::size_t i = 0; i < p.batch; ++i)
+                                 good += lib_one(work.slot(i).data(), in_size, first + i,
+                                                 i * n_out);
+                             return good;
+                         }};
+#else
+    absent lib_impl;
+#endif
+    return report(ctx, p, {"md_fanout", Suite::name, f.payload},
+                  measure(p, "md_fanout", ours_impl, raw_impl, lib_impl));
+}
+
 bool wanted(const context& ctx, std::string_view name)
 {
     return ctx.opt.filter.empty() || name.find(ctx.opt.filter) != std::string_view::npos;
@@ -1698,7 +1868,8 @@ void run_suite(context& ctx)
         const bool any_double = wanted(ctx, "double_protect") || wanted(ctx, "double_unprotect") ||
                                 wanted(ctx, "double_forged_reject") ||
                                 wanted(ctx, "double_inner_forged") || wanted(ctx, "md_relay") ||
-                                wanted(ctx, "ekt_receive_short") || wanted(ctx, "ekt_receive_full");
+                                wanted(ctx, "md_fanout") || wanted(ctx, "ekt_receive_short") ||
+                                wanted(ctx, "ekt_receive_full");
         if (!any_double) continue;
         double_fixture<Suite> df(p.packets(), f);
 #if PERC_BENCH_HAVE_LIBSRTP2
@@ -1713,6 +1884,7 @@ void run_suite(context& ctx)
         if (wanted(ctx, "double_inner_forged"))
             case_double_unprotect(ctx, p, df, work, double_input::inner_forged, valid);
         if (wanted(ctx, "md_relay")) case_md_relay(ctx, p, df, work);
+        if (wanted(ctx, "md_fanout")) case_md_fanout(ctx, p, df, work);
         if (wanted(ctx, "ekt_receive_short")) case_ekt_receive(ctx, p, df, false);
         if (wanted(ctx, "ekt_receive_full")) case_ekt_receive(ctx, p, df, true);
     }
@@ -1746,7 +1918,8 @@ void usage()
               "                 srtp_unprotect, forged_reject, srtcp_protect, srtcp_unprotect,\n"
               "                 key_setup, double_protect, double_unprotect,\n"
               "                 ekt_receive_short, ekt_receive_full,\n"
-              "                 double_forged_reject, double_inner_forged, md_relay)\n"
+              "                 double_forged_reject, double_inner_forged, md_relay,\n"
+              "                 md_fanout)\n"
               "  --backend B    botan, ipsec-mb or all (default: all the backends built in)");
 }
 

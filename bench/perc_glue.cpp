@@ -16,6 +16,9 @@
 //   raw_relay          adapter open with the incoming hop key + seal with the outgoing one
 //   raw_recrypt        adapter open_peek + recrypt (aead_recrypt backends: Botan), the
 //                      floor of relay_rtp's re-encrypting fast path
+//   md_fanout          media_distributor::open_rtp in place, then forward_rtp (md_relay's
+//                      rewrite) to 4 links, each into its own buffer
+//   raw_fanout         adapter open + 4 out-of-place seals into those buffers
 //   stage              only the per-packet copy into the work buffer that every mode does
 //
 // It prints ns per packet (the minimum over 9 passes: a profiler's overhead and the machine's
@@ -89,7 +92,9 @@ enum class mode {
     raw_unprotect,
     md_relay,
     raw_relay,
-    raw_recrypt
+    raw_recrypt,
+    md_fanout,
+    raw_fanout
 };
 
 mode parse_mode(std::string_view m)
@@ -103,6 +108,8 @@ mode parse_mode(std::string_view m)
         {"md_relay", mode::md_relay},
         {"raw_relay", mode::raw_relay},
         {"raw_recrypt", mode::raw_recrypt},
+        {"md_fanout", mode::md_fanout},
+        {"raw_fanout", mode::raw_fanout},
     };
     for (const auto& [name, value] : names)
         if (name == m) return value;
@@ -140,6 +147,14 @@ public:
         if (from_.init(outer_key, outer_salt, hop_key, hop_salt) != errc::ok ||
             to_.init(hop_key, hop_salt, outer_key, outer_salt) != errc::ok)
             die("md_link init");
+        // md_fanout's receivers: one send key each (the hop key with its last octet varied).
+        for (std::size_t k = 0; k < fanout; ++k) {
+            std::array<std::uint8_t, key_size> fk{};
+            std::copy_n(key_.begin(), key_size, fk.begin());
+            fk[key_size - 1] = static_cast<std::uint8_t>(fk[key_size - 1] ^ (k + 1));
+            if (fan_[k].init(hop_key, hop_salt, bytes_view{fk}, outer_salt) != errc::ok)
+                die("md_link init");
+        }
         std::array<std::uint8_t, key_size> k1{}, k2{};
         k1[0] = 1;
         k2[0] = 2;
@@ -150,6 +165,7 @@ public:
         raw_.resize(ring * cap_);
         prot_size_.resize(ring);
         work_.resize(cap_);
+        fan_out_.resize(fanout * cap_);
         for (std::size_t i = 0; i < ring; ++i) {
             std::uint8_t* p = &plain_[i * cap_];
             p[0] = 0x80;
@@ -217,6 +233,25 @@ public:
                 std::memcpy(w, &raw_[i * cap_], prot_size_[i]);
                 return raw_relay(w, nonce(i)) == 2;
             });
+        case mode::md_fanout:
+            return loop(count, [&](std::size_t i, std::uint8_t* w) {
+                std::memcpy(w, &prot_[i * cap_], prot_size_[i]);
+                auto opened = md_.open_rtp(from_, bytes_view{w, prot_size_[i]},
+                                           bytes_span{w, cap_});
+                if (!opened) return false;
+                changes_.seq = static_cast<std::uint16_t>(i + 1000);
+                bool ok = true;
+                for (std::size_t k = 0; k < fanout; ++k)
+                    ok &= md_.forward_rtp(*opened, fan_[k], bytes_span{&fan_out_[k * cap_], cap_},
+                                          changes_)
+                              .has_value();
+                return ok;
+            });
+        case mode::raw_fanout:
+            return loop(count, [&](std::size_t i, std::uint8_t* w) {
+                std::memcpy(w, &raw_[i * cap_], prot_size_[i]);
+                return raw_fanout(w, nonce(i)) == 1 + static_cast<int>(fanout);
+            });
         case mode::raw_recrypt:
             if constexpr (perc::aead_recrypt<aead>) {
                 return loop(count, [&](std::size_t i, std::uint8_t* w) {
@@ -266,6 +301,8 @@ private:
         (void)rx_.remove_stream(ssrc);
         if (auto* s = from_.find_receive_stream(ssrc)) *s = {};
         if (auto* s = to_.find_send_stream(ssrc)) *s = {};
+        for (auto& l : fan_)
+            if (auto* s = l.find_send_stream(ssrc)) *s = {};
     }
 
     // header ‖ payload ‖ inner tag ‖ 0x00 ‖ outer tag, as double_protect lays it out.
@@ -317,6 +354,29 @@ private:
         return ok;
     }
 
+    // One open with the incoming hop key, then `fanout` seals of the grown packet from it into
+    // the receivers' buffers (header copied; one key for all: the floor, not a relay).
+    int raw_fanout(std::uint8_t* w, const perc::aead_nonce& n)
+    {
+        const std::size_t inner = o_.payload + tag_size;
+        const bytes_span in{w + header_size, inner + 1};
+        int ok =
+            a2_.open(n, perc::aad_view{bytes_view{w, header_size}}, in,
+                     std::span<const std::uint8_t, tag_size>{w + header_size + inner + 1, tag_size},
+                     in) == errc::ok;
+        const perc::aead_nonce hop = hop_nonce(n);
+        for (std::size_t k = 0; k < fanout; ++k) {
+            std::uint8_t* o = &fan_out_[k * cap_];
+            std::memcpy(o, w, header_size);
+            ok += a1_.seal(hop, perc::aad_view{bytes_view{o, header_size}},
+                           bytes_view{w + header_size, inner + 4},
+                           bytes_span{o + header_size, inner + 4},
+                           std::span<std::uint8_t, tag_size>{o + header_size + inner + 4,
+                                                             tag_size}) == errc::ok;
+        }
+        return ok;
+    }
+
     // raw_relay's job the way relay_rtp's fast path does it: verify and decrypt only the
     // 1-octet OHB, then re-encrypt the E2E part to the outgoing key and append a 4-octet OHB.
     int raw_recrypt(std::uint8_t* w, const perc::aead_nonce& n)
@@ -347,9 +407,11 @@ private:
     typename T::endpoint tx_, rx_;
     typename T::distributor md_;
     typename T::distributor::link_type from_, to_;
+    static constexpr std::size_t fanout = 4;
+    std::array<typename T::distributor::link_type, fanout> fan_;
     aead a1_, a2_;
     perc::relay_changes changes_;
-    std::vector<std::uint8_t> plain_, prot_, raw_, work_;
+    std::vector<std::uint8_t> plain_, prot_, raw_, work_, fan_out_;
     std::vector<std::size_t> prot_size_;
 };
 
