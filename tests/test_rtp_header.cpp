@@ -6,6 +6,7 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -184,6 +185,30 @@ TEST_CASE("RFC 3550 §5.1: CC = 0..15, each CSRC read in order")
         CHECK(h->base_header_size() == 12u + 4u * cc);
         for (std::uint32_t i = 0; i < cc; ++i) CHECK(h->csrc(i) == 0xC0000000u + i);
         CHECK(to_hex(h->payload()) == "010203");
+    }
+}
+
+TEST_CASE("RFC 3550 §5.1: store_base_header writes octets 0..3, then timestamp, SSRC, CSRCs")
+{
+    for (std::uint8_t cc = 0; cc <= 15; ++cc) {
+        rtp_spec s;
+        s.extension = true; // the extension is not part of the base header and is not copied
+        s.ext_profile = 0xBEDE;
+        s.ext_body = {0x10, 0xAA, 0x00, 0x00};
+        s.ts = 0x01020304;
+        s.ssrc = 0x10203040;
+        for (std::uint32_t i = 0; i < cc; ++i) s.csrcs.push_back(0xC0000000u + i);
+        s.payload = {1, 2, 3};
+        const bytes p = build_rtp(s);
+        const std::size_t base = 12u + 4u * cc;
+        bytes out(p.size() + 8, 0xEE);
+        perc::store_base_header(out.data(), p.data(), base, 0x8F6F1234u);
+        CAPTURE(cc);
+        CHECK(to_hex(perc::bytes_view{out.data(), 4}) == "8f6f1234");
+        CHECK(std::equal(out.begin() + 4, out.begin() + static_cast<std::ptrdiff_t>(base),
+                         p.begin() + 4));
+        CHECK(std::all_of(out.begin() + static_cast<std::ptrdiff_t>(base), out.end(),
+                          [](std::uint8_t b) { return b == 0xEE; }));
     }
 }
 

@@ -369,17 +369,9 @@ private:
     {
         const std::size_t n = h.base_header_size();
         const std::uint8_t* src = h.packet.data();
-        // Octets 0..3 (V P X=0 CC, M PT, SEQ) in one 4-octet store, timestamp ‖ SSRC in one
-        // 8-octet store: the AEAD reads the AAD back in 4-octet words, which narrower stores
-        // would not forward to. The CSRCs follow apart (a variable-length memcpy of the whole
-        // header became `rep movsq`, whose start-up cost was a fifth of the glue).
-        const std::uint32_t b0 = src[0] & ~0x10u;
+        const std::uint32_t b0 = src[0] & ~0x10u; // X = 0
         const std::uint32_t b1 = (f.marker ? 0x80u : 0x00u) | (f.payload_type & 0x7Fu);
-        store_be32(dst, (b0 << 24) | (b1 << 16) | f.seq);
-        std::memcpy(dst + 4, src + 4, 8);
-        if (n > rtp_fixed_header_size)
-            std::memcpy(dst + rtp_fixed_header_size, src + rtp_fixed_header_size,
-                        n - rtp_fixed_header_size);
+        store_base_header(dst, src, n, (b0 << 24) | (b1 << 16) | f.seq);
         return n;
     }
 

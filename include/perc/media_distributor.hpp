@@ -552,12 +552,13 @@ private:
 
         if (out.data() + f.new_hs != src.data() + hs)
             std::memmove(out.data() + f.new_hs, src.data() + hs, o.inner_size);
-        if (!f.in_place) std::memcpy(out.data(), src.data(), base);
         // V P X CC, M PT and SEQ in one 4-octet store: the seal reads the header back as
         // its AAD in 4-octet words, which narrower stores would not forward to.
-        const std::uint32_t b0 = (out[0] & ~0x10u) | (f.has_ext ? 0x10u : 0u);
+        const std::uint32_t b0 = (src[0] & ~0x10u) | (f.has_ext ? 0x10u : 0u);
         const std::uint32_t b1 = (f.sent.marker ? 0x80u : 0u) | f.sent.payload_type;
-        store_be32(out.data(), (b0 << 24) | (b1 << 16) | f.sent.seq);
+        const std::uint32_t first_word = (b0 << 24) | (b1 << 16) | f.sent.seq;
+        if (f.in_place) store_be32(out.data(), first_word);
+        else store_base_header(out.data(), src.data(), base, first_word);
         if (changes.extension == action::keep && !f.in_place && hs > base)
             std::memcpy(out.data() + base, src.data() + base, hs - base);
         if (changes.extension == action::replace) {

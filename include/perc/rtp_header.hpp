@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 
 namespace perc {
 
@@ -106,6 +107,22 @@ constexpr result<bytes_view> rtp_unpadded_payload(const rtp_header_view& h) noex
     if (!h.padding) return p;
     if (p.empty() || p.back() == 0 || p.back() > p.size()) return errc::bad_padding;
     return p.first(p.size() - p.back());
+}
+
+/// Writes the 12 + 4·CC octets of an RTP header at `dst` (`base` = 12 + 4·CC): octets 0..3
+/// (V P X CC, M PT, SEQ) are `first_word`, in one 4-octet store; timestamp ‖ SSRC and the
+/// CSRCs are copied from the header at `src`, the first two with one fixed 8-octet copy.
+/// AEADs read a header back as AAD in 4- and 8-octet words, which narrower stores would not
+/// forward to, and a variable-length copy of the whole header cost a library call or a
+/// `rep movsq` per packet (docs/performance.md). No extension is written.
+inline void store_base_header(std::uint8_t* dst, const std::uint8_t* src, std::size_t base,
+                              std::uint32_t first_word) noexcept
+{
+    store_be32(dst, first_word);
+    std::memcpy(dst + 4, src + 4, 8);
+    if (base > rtp_fixed_header_size)
+        std::memcpy(dst + rtp_fixed_header_size, src + rtp_fixed_header_size,
+                    base - rtp_fixed_header_size);
 }
 
 /// One RFC 8285 extension element.
