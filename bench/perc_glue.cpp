@@ -13,6 +13,8 @@
 //   double_unprotect   double_endpoint::unprotect_rtp in place
 //   raw_unprotect      outer open + inner open through the adapter
 //   md_relay           media_distributor::relay_rtp (PT, M and SEQ rewritten: OHB 1 -> 4 octets)
+//   md_relay_ekt       the same between links set up for EKT (RFC 8870 §4.3): every packet
+//                      ends in a ShortEKTField, which the MD splits off and passes on
 //   raw_relay          adapter open with the incoming hop key + seal with the outgoing one
 //   raw_recrypt        adapter open_peek + recrypt (aead_recrypt backends: Botan), the
 //                      floor of relay_rtp's re-encrypting fast path
@@ -29,7 +31,9 @@
 #include <perc/botan/double.hpp>
 #include <perc/bytes.hpp>
 #include <perc/concepts.hpp>
+#include <perc/ekt_field.hpp>
 #include <perc/errc.hpp>
+#include <perc/srtp_session.hpp>
 
 #ifndef PERC_GLUE_HAVE_IPSEC_MB
 #define PERC_GLUE_HAVE_IPSEC_MB 0
@@ -91,6 +95,7 @@ enum class mode {
     double_unprotect,
     raw_unprotect,
     md_relay,
+    md_relay_ekt,
     raw_relay,
     raw_recrypt,
     md_fanout,
@@ -106,6 +111,7 @@ mode parse_mode(std::string_view m)
         {"double_unprotect", mode::double_unprotect},
         {"raw_unprotect", mode::raw_unprotect},
         {"md_relay", mode::md_relay},
+        {"md_relay_ekt", mode::md_relay_ekt},
         {"raw_relay", mode::raw_relay},
         {"raw_recrypt", mode::raw_recrypt},
         {"md_fanout", mode::md_fanout},
@@ -147,6 +153,11 @@ public:
         if (from_.init(outer_key, outer_salt, hop_key, hop_salt) != errc::ok ||
             to_.init(hop_key, hop_salt, outer_key, outer_salt) != errc::ok)
             die("md_link init");
+        perc::session_options ekt;
+        ekt.ekt = true;
+        if (from_ekt_.init(outer_key, outer_salt, hop_key, hop_salt, ekt) != errc::ok ||
+            to_ekt_.init(hop_key, hop_salt, outer_key, outer_salt, ekt) != errc::ok)
+            die("md_link init (EKT)");
         // md_fanout's receivers: one send key each (the hop key with its last octet varied).
         for (std::size_t k = 0; k < fanout; ++k) {
             std::array<std::uint8_t, key_size> fk{};
@@ -228,6 +239,16 @@ public:
                                changes_)
                     .has_value();
             });
+        case mode::md_relay_ekt:
+            return loop(count, [&](std::size_t i, std::uint8_t* w) {
+                std::memcpy(w, &prot_[i * cap_], prot_size_[i]);
+                w[prot_size_[i]] = perc::ekt_type_short; // RFC 8870 §4.1: ShortEKTField
+                changes_.seq = static_cast<std::uint16_t>(i + 1000);
+                return md_
+                    .relay_rtp(from_ekt_, to_ekt_, bytes_view{w, prot_size_[i] + 1},
+                               bytes_span{w, cap_}, changes_)
+                    .has_value();
+            });
         case mode::raw_relay:
             return loop(count, [&](std::size_t i, std::uint8_t* w) {
                 std::memcpy(w, &raw_[i * cap_], prot_size_[i]);
@@ -301,6 +322,8 @@ private:
         (void)rx_.remove_stream(ssrc);
         if (auto* s = from_.find_receive_stream(ssrc)) *s = {};
         if (auto* s = to_.find_send_stream(ssrc)) *s = {};
+        if (auto* s = from_ekt_.find_receive_stream(ssrc)) *s = {};
+        if (auto* s = to_ekt_.find_send_stream(ssrc)) *s = {};
         for (auto& l : fan_)
             if (auto* s = l.find_send_stream(ssrc)) *s = {};
     }
@@ -406,7 +429,7 @@ private:
     std::array<std::uint8_t, 24> salt_{};
     typename T::endpoint tx_, rx_;
     typename T::distributor md_;
-    typename T::distributor::link_type from_, to_;
+    typename T::distributor::link_type from_, to_, from_ekt_, to_ekt_;
     static constexpr std::size_t fanout = 4;
     std::array<typename T::distributor::link_type, fanout> fan_;
     aead a1_, a2_;
