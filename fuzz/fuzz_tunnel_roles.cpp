@@ -54,14 +54,18 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 {
     if (size < 1) return 0;
     const bool patch_ids = (data[0] & 1) != 0;
+    const bool two_mds = (data[0] & 2) != 0; // frames alternate between two MDs' tunnels
     std::vector<std::uint8_t> stream(data + 1, data + size);
 
     counter_random rng;
     perc::key_distributor<2, 8> kd;
     const std::uint16_t profiles[] = {0x0009};
     require(kd.init(profiles, perc::ekt_cipher::aeskw_128, 3600, rng) == errc::ok);
-    auto tunnel = kd.open_tunnel();
-    require(tunnel.has_value());
+    // Two tunnels, of two Media Distributors (RFC 9185 §9: neither may touch the other's
+    // associations).
+    auto tunnel_a = kd.open_tunnel(1);
+    auto tunnel_b = kd.open_tunnel(2);
+    require(tunnel_a.has_value() && tunnel_b.has_value());
 
     perc::md_session<perc::botan::srtp_aes_128_gcm, 4> md;
     require(md.init(profiles) == errc::ok);
@@ -70,6 +74,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const perc::association_id id = md.association(*link);
 
     std::size_t at = 0;
+    std::size_t frames = 0;
     while (at < stream.size()) {
         auto frame = perc::next_tunnel_frame(bytes_view{stream}.subspan(at));
         if (!frame) break;
@@ -84,11 +89,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             for (std::size_t i = 0; i < 16; ++i) msg[perc::tunnel_header_size + i] = id[i];
 
         // The KD, as if the MD sent it.
+        const std::size_t tunnel = two_mds && (frames++ % 2) != 0 ? *tunnel_b : *tunnel_a;
         const std::size_t before = kd.association_count();
+        const auto where = kd.tunnel_of(id);
         std::array<std::uint8_t, 16> reply{};
-        auto ev = kd.on_tunnel_message(*tunnel, msg, reply);
+        auto ev = kd.on_tunnel_message(tunnel, msg, reply);
         if (!ev) {
             require(kd.association_count() == before);
+            const auto after = kd.tunnel_of(id); // a refused message moves nothing
+            require(where.has_value() == after.has_value() && (!where || *where == *after));
         } else if (ev->kind == perc::kd_event_kind::version_refused) {
             require(ev->reply_size == perc::unsupported_version_message_size);
         } else if (ev->kind == perc::kd_event_kind::dtls_from_endpoint) {

@@ -169,9 +169,10 @@ bytes mk_message(const media_keys_spec& s)
 
 /// A KD tunnel on which the MD sent SupportedProfiles version 0 with `md_profiles`.
 template <class Kd>
-std::size_t ready_tunnel(Kd& kd, const std::vector<std::uint16_t>& md_profiles)
+std::size_t ready_tunnel(Kd& kd, const std::vector<std::uint16_t>& md_profiles,
+                         std::uint64_t md = 0)
 {
-    auto t = kd.open_tunnel();
+    auto t = kd.open_tunnel(md);
     REQUIRE(t);
     const bytes hello = sp_message(0, md_profiles);
     bytes reply(16);
@@ -890,6 +891,56 @@ TEST_CASE("RFC 9185 §5.3, §5.4 KD associations: TunneledDtls creates one, Endp
     CHECK(status(kd.tunnel_of(id2)) == "unknown_association");
     CHECK(*kd.tunnel_of(id3) == tb);
     kd.close_tunnel(17); // no such tunnel: ignored
+    CHECK(kd.association_count() == 1);
+}
+
+TEST_CASE("RFC 9185 §9 KD: an association moves between its own MD's tunnels only; another MD "
+          "can neither take it over nor disconnect it")
+{
+    perc::key_distributor<4, 4> kd;
+    perc::botan::seeded_random rng(37);
+    const std::uint16_t p[] = {0x0009};
+    REQUIRE(kd.init(p, perc::ekt_cipher::aeskw_128, 60, rng) == errc::ok);
+    const std::size_t a1 = ready_tunnel(kd, {0x0009}, 1); // MD 1 holds two tunnels
+    const std::size_t a2 = ready_tunnel(kd, {0x0009}, 1);
+    const std::size_t b = ready_tunnel(kd, {0x0009}, 2); // MD 2
+    bytes reply(16);
+    const bytes dg = {22, 0xFE, 0xFD, 0x00, 0x01, 0xAB, 0xCD};
+    const perc::association_id id1 = random_id(rng), id2 = random_id(rng);
+    REQUIRE(kd.on_tunnel_message(a1, dtls_message(id1, dg), reply));
+    REQUIRE(kd.on_tunnel_message(b, dtls_message(id2, dg), reply));
+    REQUIRE(kd.association_count() == 2);
+
+    // MD 2 mislabels a DTLS message as id1's, or claims id1 disconnected: refused, nothing
+    // changes (id1 stays on MD 1's tunnel).
+    CHECK(status(kd.on_tunnel_message(b, dtls_message(id1, dg), reply)) == "association_elsewhere");
+    CHECK(status(kd.on_tunnel_message(b, disconnect_message(id1), reply)) ==
+          "association_elsewhere");
+    CHECK(*kd.tunnel_of(id1) == a1);
+    CHECK(kd.association_count() == 2);
+    // Nor can MD 1 touch MD 2's association.
+    CHECK(status(kd.on_tunnel_message(a2, dtls_message(id2, dg), reply)) ==
+          "association_elsewhere");
+    CHECK(status(kd.on_tunnel_message(a1, disconnect_message(id2), reply)) ==
+          "association_elsewhere");
+    CHECK(*kd.tunnel_of(id2) == b);
+
+    // RFC 9185 §5.3: within one MD the association may use any of its tunnels.
+    auto ev = kd.on_tunnel_message(a2, dtls_message(id1, dg), reply);
+    REQUIRE(ev);
+    CHECK_FALSE(ev->new_association);
+    CHECK(*kd.tunnel_of(id1) == a2);
+    auto gone = kd.on_tunnel_message(a1, disconnect_message(id1), reply);
+    REQUIRE(gone);
+    CHECK(gone->kind == perc::kd_event_kind::endpoint_disconnected);
+    CHECK(status(kd.tunnel_of(id1)) == "unknown_association");
+    // Once forgotten, the id is free for any MD again (a new association, RFC 9185 §5.4).
+    auto again = kd.on_tunnel_message(b, dtls_message(id1, dg), reply);
+    REQUIRE(again);
+    CHECK(again->new_association);
+    CHECK(*kd.tunnel_of(id1) == b);
+    auto gone2 = kd.on_tunnel_message(b, disconnect_message(id2), reply);
+    REQUIRE(gone2);
     CHECK(kd.association_count() == 1);
 }
 

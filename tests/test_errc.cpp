@@ -17,7 +17,7 @@ namespace {
 
 // Every enumerator, as declared. The "exactly these have names" test below fails if one is
 // added to the enum without being listed here (or without a to_string case).
-constexpr std::array<errc, 41> all_errc = {
+constexpr std::array<errc, 42> all_errc = {
     errc::ok,
     errc::truncated,
     errc::bad_rtp_version,
@@ -46,6 +46,7 @@ constexpr std::array<errc, 41> all_errc = {
     errc::tunnel_unsupported_version,
     errc::unknown_association,
     errc::no_common_profile,
+    errc::association_elsewhere,
     errc::buffer_too_small,
     errc::bad_key_size,
     errc::bad_salt_size,
@@ -81,6 +82,7 @@ static_assert(num(errc::too_old) == 34);
 static_assert(num(errc::ekt_ssrc_mismatch) == 40);
 static_assert(num(errc::tunnel_bad_vector) == 15);
 static_assert(num(errc::no_common_profile) == 43);
+static_assert(num(errc::association_elsewhere) == 44);
 static_assert(num(errc::buffer_too_small) == 64);
 static_assert(num(errc::index_exhausted) == 68);
 static_assert(num(errc::stream_exists) == 75);

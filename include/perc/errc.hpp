@@ -42,7 +42,8 @@ enum class [[nodiscard]] errc : std::uint8_t {
     ekt_ssrc_mismatch = 40,          ///< RFC 8870 §4.3.2 SSRC differs from the packet's
     tunnel_unsupported_version = 41, ///< RFC 9185 §5.5: tunnel protocol version not supported
     unknown_association = 42,        ///< RFC 9185 §5.3/§5.4: association id not known here
-    no_common_profile = 43, ///< RFC 9185 §5.4: no profile supported by KD, MD and endpoint
+    no_common_profile = 43,     ///< RFC 9185 §5.4: no profile supported by KD, MD and endpoint
+    association_elsewhere = 44, ///< RFC 9185 §9: the association is another MD's (tunnel)
 
     // caller misuse (kind::misuse)
     buffer_too_small = 64,    ///< output span cannot hold the result
@@ -105,6 +106,7 @@ constexpr std::string_view to_string(errc e) noexcept
     case errc::tunnel_unsupported_version: return "tunnel_unsupported_version";
     case errc::unknown_association: return "unknown_association";
     case errc::no_common_profile: return "no_common_profile";
+    case errc::association_elsewhere: return "association_elsewhere";
     case errc::buffer_too_small: return "buffer_too_small";
     case errc::bad_key_size: return "bad_key_size";
     case errc::bad_salt_size: return "bad_salt_size";

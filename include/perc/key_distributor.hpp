@@ -166,13 +166,22 @@ public:
 
     /// A Media Distributor connected: returns the tunnel's handle. Its first message must
     /// be SupportedProfiles (RFC 9185 §5.3).
+    /// `md` names the Media Distributor at the other end, as the application authenticated
+    /// the tunnel's TLS peer (RFC 9185 §9: mutual authentication). The messages of one
+    /// association may use any tunnel of its MD (§5.3), but a TunneledDtls or
+    /// EndpointDisconnect naming an association that lives on another MD's tunnel is refused
+    /// (association_elsewhere): §9 warns of an MD that mislabels DTLS messages or sends a
+    /// false EndpointDisconnect, and so one MD cannot take over or disconnect the endpoints
+    /// of another. Giving every tunnel the same `md` (the default) lets an association use
+    /// any tunnel at all.
     /// Errors: stream_table_full (MaxTunnels open).
-    result<std::size_t> open_tunnel() noexcept
+    result<std::size_t> open_tunnel(std::uint64_t md = 0) noexcept
     {
         for (std::size_t t = 0; t < MaxTunnels; ++t)
             if (!tunnels_[t].open) {
                 tunnels_[t] = tunnel_state{};
                 tunnels_[t].open = true;
+                tunnels_[t].md = md;
                 return t;
             }
         return errc::stream_table_full;
@@ -198,7 +207,9 @@ public:
     /// Errors: invalid_argument (no such tunnel), tunnel_bad_message (a message before
     /// SupportedProfiles, a second SupportedProfiles, or one the MD must not send:
     /// UnsupportedVersion, MediaKeys), unknown_association (EndpointDisconnect of an id we
-    /// do not know), stream_table_full (MaxAssociations), buffer_too_small (reply), and the
+    /// do not know), association_elsewhere (TunneledDtls or EndpointDisconnect of an
+    /// association on another MD's tunnel, see open_tunnel), stream_table_full
+    /// (MaxAssociations), buffer_too_small (reply), and the
     /// decoders' errors (truncated, tunnel_unknown_type, tunnel_bad_length,
     /// tunnel_bad_vector). On error nothing changes.
     result<kd_event> on_tunnel_message(std::size_t tunnel, bytes_view message,
@@ -240,6 +251,8 @@ public:
             auto d = decode_tunneled_dtls(m->body);
             if (!d) return d.error();
             association* a = find(d->id);
+            // RFC 9185 §9: not another MD's association (open_tunnel).
+            if (a != nullptr && tunnels_[a->tunnel].md != t.md) return errc::association_elsewhere;
             if (a != nullptr && a->tunnel != tunnel) {
                 // RFC 9185 §5.3: messages of one association may use any tunnel; replies
                 // go back on the one it last used.
@@ -265,6 +278,8 @@ public:
             if (!d) return d.error();
             association* a = find(d->id);
             if (a == nullptr) return errc::unknown_association;
+            // RFC 9185 §9: a false EndpointDisconnect from another MD (open_tunnel).
+            if (tunnels_[a->tunnel].md != t.md) return errc::association_elsewhere;
             *a = association{};
             ev.kind = kd_event_kind::endpoint_disconnected;
             ev.id = d->id;
@@ -405,7 +420,8 @@ public:
 private:
     struct tunnel_state {
         bool open = false;
-        bool ready = false; ///< SupportedProfiles received
+        bool ready = false;   ///< SupportedProfiles received
+        std::uint64_t md = 0; ///< the Media Distributor at the other end (open_tunnel)
         std::array<std::uint16_t, max_profiles> profiles{};
         std::size_t profile_count = 0;
         bool supports(std::uint16_t p) const noexcept
