@@ -212,6 +212,7 @@ private:
         udp_address addr;
         std::unique_ptr<md_type> session;
         std::size_t tunnel = 0;
+        std::uint64_t identity = 0; ///< who the KD knows this MD as (key_distributor::open_tunnel)
         std::size_t peer_link = npos;
         std::size_t peer = npos;
         std::map<std::size_t, std::size_t> endpoint_of_link;
@@ -232,6 +233,7 @@ private:
             md_node m;
             m.name = "MD-" + std::string(1, static_cast<char>('A' + i));
             m.addr = {0x0A000001u + static_cast<std::uint32_t>(i), 5004};
+            m.identity = i + 1; // as the KD authenticated its TLS peer (RFC 9185 §9)
             m.session = std::make_unique<md_type>();
             perc::md_session_options o;
             o.max_streams = 2 * cfg_.endpoints + 4;
@@ -259,7 +261,8 @@ private:
     // message); returns the KD's answer, with any reply in `reply`.
     perc::result<perc::kd_event> hello(md_node& m, bytes& reply)
     {
-        auto t = kd_.open_tunnel();
+        // The identity binds the MD's associations to its own tunnels (RFC 9185 §9).
+        auto t = kd_.open_tunnel(m.identity);
         if (!t) return t.error();
         m.tunnel = *t;
         bytes msg(64);
