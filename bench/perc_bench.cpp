@@ -9,8 +9,7 @@
 // Distributor relay (md_relay: raw = one open + one seal, libsrtp2 = unprotect, header and
 // OHB rewrite, protect) and fan-out (md_fanout: one open, four forwards; raw = one open +
 // four seals, libsrtp2 = one unprotect + four rewrites and protects) and RFC 8870 EKT
-// receive. See docs/performance.md for how to read the
-// output.
+// receive. See docs/performance.md for how to read the output.
 //
 // Method: a "case" owns three implementations (ours, raw, libsrtp2). Each implementation is
 // a pair of lambdas: stage(batch) copies the next batch of packets into hot work buffers and
