@@ -267,10 +267,9 @@ public:
             // view must live in memory, and GCC then stores it as two words and reloads it
             // whole as the call's argument — a load the CPU cannot forward from the two
             // stores (~6 ns per packet, see docs/performance.md).
-            const std::uint64_t outer_index = *oi;
             auto restore = [&](errc why) -> result<double_unprotected> {
                 const bytes_span q = out.subspan(hs, outer_plain);
-                (void)outer_.reseal_rtp(h.ssrc, outer_index, aad_view{in.first(hs)}, q, q);
+                (void)outer_.reseal_rtp(h.ssrc, *oi, aad_view{in.first(hs)}, q, q);
                 return why;
             };
             // The OHB in its wire form: integers, not a struct of optionals reloaded whole.

@@ -251,8 +251,7 @@ public:
             auto d = decode_tunneled_dtls(m->body);
             if (!d) return d.error();
             association* a = find(d->id);
-            // RFC 9185 §9: not another MD's association (open_tunnel).
-            if (a != nullptr && tunnels_[a->tunnel].md != t.md) return errc::association_elsewhere;
+            if (a != nullptr && of_another_md(*a, t)) return errc::association_elsewhere;
             if (a != nullptr && a->tunnel != tunnel) {
                 // RFC 9185 §5.3: messages of one association may use any tunnel; replies
                 // go back on the one it last used.
@@ -278,8 +277,7 @@ public:
             if (!d) return d.error();
             association* a = find(d->id);
             if (a == nullptr) return errc::unknown_association;
-            // RFC 9185 §9: a false EndpointDisconnect from another MD (open_tunnel).
-            if (tunnels_[a->tunnel].md != t.md) return errc::association_elsewhere;
+            if (of_another_md(*a, t)) return errc::association_elsewhere;
             *a = association{};
             ev.kind = kd_event_kind::endpoint_disconnected;
             ev.id = d->id;
@@ -449,6 +447,12 @@ private:
         for (const association& a : associations_)
             if (a.used && a.id == id) return &a;
         return nullptr;
+    }
+    // RFC 9185 §9: whether `a` lives on a tunnel of another MD than `t`'s (open_tunnel), so
+    // that a TunneledDtls or EndpointDisconnect for it arriving on `t` must be refused.
+    bool of_another_md(const association& a, const tunnel_state& t) const noexcept
+    {
+        return tunnels_[a.tunnel].md != t.md;
     }
     association* free_slot() noexcept
     {
